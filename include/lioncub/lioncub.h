@@ -1,0 +1,162 @@
+/*
+ * lioncub: Lion optimizer communication for Ethernet.
+ *
+ * Public C API. Every function returns a lioncubResult_t and never throws or aborts; on failure
+ * lioncubGetLastErrorMessage() holds the details for the calling thread.
+ *
+ * Packed layout (see docs/kernels.md): element i of a code lives in word i / 32, bit i % 32 of a
+ * uint32_t array; a buffer of n elements has lioncubPackedWords(n) words and its pad bits are 0.
+ * 2-bit ternary codes use two such planes: `sign` (bit = 1 for +1) and `nonzero` (bit = 1 for
+ * +1 or -1). A 1-bit sign code is a sign plane alone.
+ */
+#ifndef LIONCUB_LIONCUB_H_
+#define LIONCUB_LIONCUB_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The same declaration as the CUDA runtime's, so this header needs no CUDA headers. */
+typedef struct CUstream_st* cudaStream_t;
+
+#if defined(_WIN32)
+#define LIONCUB_API
+#else
+#define LIONCUB_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LIONCUB_VERSION_MAJOR 0
+#define LIONCUB_VERSION_MINOR 1
+#define LIONCUB_VERSION_PATCH 0
+
+typedef enum {
+  lioncubSuccess = 0,
+  lioncubInvalidArgument = 1, /* a null pointer, a bad size, value or enum */
+  lioncubInvalidUsage = 2,    /* a valid call in the wrong state (e.g. after destroy) */
+  lioncubNotSupported = 3,    /* e.g. device memory in a build without CUDA */
+  lioncubSystemError = 4,     /* an OS call failed */
+  lioncubCudaError = 5,       /* a CUDA runtime call or kernel launch failed */
+  lioncubNcclError = 6,       /* an NCCL call failed */
+  lioncubRemoteError = 7,     /* a peer closed, reset or sent junk */
+  lioncubTimeout = 8,         /* a wait ran past its configured timeout */
+  lioncubInternalError = 9,   /* a bug in lioncub: please report it */
+  lioncubNumResults = 10
+} lioncubResult_t;
+
+typedef enum { lioncubFloat32 = 0, lioncubBfloat16 = 1, lioncubFloat16 = 2 } lioncubDataType_t;
+
+/* Where the buffers of a kernel call live. Device pointers need a build with CUDA. */
+typedef enum { lioncubMemHost = 0, lioncubMemDevice = 1 } lioncubMemory_t;
+
+typedef enum {
+  lioncubCodeSign = 0,    /* 1 bit: bit = 1 when c > 0 */
+  lioncubCodeTernary = 1  /* 2 bits: +1 if c > tau, -1 if c < -tau, else 0 */
+} lioncubCode_t;
+
+/* What an exact tie of a vote (even P, count == P/2) or a zero sum becomes. */
+typedef enum {
+  lioncubTieZero = 0,      /* no update for that element (default) */
+  lioncubTieAlternate = 1  /* +1 on even steps, -1 on odd steps */
+} lioncubTiePolicy_t;
+
+LIONCUB_API const char* lioncubGetErrorString(lioncubResult_t result);
+/* Details of the last failure on the calling thread ("" when none). Valid until the next call
+ * on this thread that fails. */
+LIONCUB_API const char* lioncubGetLastErrorMessage(void);
+LIONCUB_API void lioncubGetVersion(int* major, int* minor, int* patch);
+/* Whether this build has CUDA kernels, and whether a CUDA device is usable now. */
+LIONCUB_API int lioncubHasCuda(void);
+LIONCUB_API int lioncubCudaDeviceCount(void);
+
+/* Words of one packed plane of `numel` elements. */
+LIONCUB_API size_t lioncubPackedWords(size_t numel);
+
+/* ---- Kernels ------------------------------------------------------------------------------- */
+
+/* Fused encode pass. Per element, in fp32:
+ *   c = beta1*m + (1-beta1)*g       -> code (sign plane; plus nonzero plane for ternary)
+ *   m = beta2*m + (1-beta2)*g       -> written back in momentumType (bf16: round to nearest even)
+ * Ternary threshold tau = ternaryAlpha * mean|c| over blocks of ternaryBlock consecutive
+ * elements (a multiple of 32; the last block may be short). alpha = 0 gives exact sign with
+ * zeros kept.
+ * Non-finite c (NaN/Inf gradient or momentum): the element abstains (ternary 0; in the 1-bit
+ * code its bit is 0, the same as c <= 0), it adds nothing to its block's mean, its momentum is
+ * left unchanged when the update would not be finite, and *nonFinite is set to 1 (never
+ * cleared: the caller zeroes it). nonFinite may be NULL; with lioncubMemDevice it is a device
+ * pointer and nothing synchronizes the host. */
+typedef struct {
+  size_t numel;
+  lioncubDataType_t gradType;     /* fp32, bf16 or fp16 */
+  lioncubDataType_t momentumType; /* fp32 or bf16 */
+  float beta1;                    /* in [0, 1] */
+  float beta2;                    /* in [0, 1] */
+  lioncubCode_t code;
+  float ternaryAlpha;      /* >= 0, ternary only */
+  uint32_t ternaryBlock;   /* multiple of 32 in [32, 16384], ternary only */
+} lioncubEncodeDesc_t;
+
+LIONCUB_API lioncubResult_t lioncubEncode(const lioncubEncodeDesc_t* desc, const void* grad,
+                                          void* momentum, uint32_t* signPlane,
+                                          uint32_t* nonzeroPlane, int* nonFinite,
+                                          lioncubMemory_t mem, cudaStream_t stream);
+
+/* Majority vote of nvec packed 1-bit codes of numel elements; vector v starts at
+ * codes + v * strideWords (strideWords >= lioncubPackedWords(numel)). Result planes: +1 where
+ * more than half the bits are 1, -1 where fewer, and ties (even nvec) per `tie` (`step` picks
+ * the sign for lioncubTieAlternate). nonzeroOut may be NULL when no tie can become 0 (odd nvec or
+ * lioncubTieAlternate). 1 <= nvec <= 32767. */
+LIONCUB_API lioncubResult_t lioncubVote(const uint32_t* codes, size_t strideWords, int nvec,
+                                        size_t numel, lioncubTiePolicy_t tie, uint64_t step,
+                                        uint32_t* signOut, uint32_t* nonzeroOut,
+                                        lioncubMemory_t mem, cudaStream_t stream);
+
+/* Averaging mode of the vote: counts[i] = number of vectors whose bit i is 1; the averaged
+ * update is (2*count - nvec) / nvec (see lioncubApply). */
+LIONCUB_API lioncubResult_t lioncubVoteCount(const uint32_t* codes, size_t strideWords, int nvec,
+                                             size_t numel, uint16_t* counts, lioncubMemory_t mem,
+                                             cudaStream_t stream);
+
+/* Exact per-element sum of nvec ternary codes (vector v: signs/nonzeros + v * strideWords). */
+LIONCUB_API lioncubResult_t lioncubTernarySum(const uint32_t* signs, const uint32_t* nonzeros,
+                                              size_t strideWords, int nvec, size_t numel,
+                                              int16_t* sums, lioncubMemory_t mem,
+                                              cudaStream_t stream);
+
+/* Sign of that sum, re-encoded as planes: +1, -1, and zero sums per `tie`. */
+LIONCUB_API lioncubResult_t lioncubTernaryReencode(const uint32_t* signs, const uint32_t* nonzeros,
+                                                   size_t strideWords, int nvec, size_t numel,
+                                                   lioncubTiePolicy_t tie, uint64_t step,
+                                                   uint32_t* signOut, uint32_t* nonzeroOut,
+                                                   lioncubMemory_t mem, cudaStream_t stream);
+
+/* The aggregated update u that the apply pass reads. */
+typedef enum {
+  lioncubUpdatePlanes = 0, /* u in {-1, 0, +1}: sign plane, nonzero plane (NULL: all nonzero) */
+  lioncubUpdateCounts = 1, /* u = (2*counts[i] - nvec) / nvec */
+  lioncubUpdateSums = 2    /* u = sums[i] / nvec */
+} lioncubUpdateKind_t;
+
+typedef struct {
+  lioncubUpdateKind_t kind;
+  const uint32_t* sign;
+  const uint32_t* nonzero;
+  const uint16_t* counts;
+  const int16_t* sums;
+  int nvec; /* counts and sums only */
+} lioncubUpdate_t;
+
+/* Fused apply pass: p = p * (1 - lr*weightDecay) - lr * u, in fp32, stored in paramType
+ * (fp32 or bf16, round to nearest even). */
+LIONCUB_API lioncubResult_t lioncubApply(size_t numel, lioncubDataType_t paramType, void* params,
+                                         const lioncubUpdate_t* update, float lr,
+                                         float weightDecay, lioncubMemory_t mem,
+                                         cudaStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIONCUB_LIONCUB_H_ */

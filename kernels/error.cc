@@ -1,0 +1,50 @@
+#include "error.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+namespace lioncub {
+namespace {
+thread_local std::string last_error;
+}
+
+lioncubResult_t fail(lioncubResult_t result, const char* fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  last_error = buf;
+  return result;
+}
+
+}  // namespace lioncub
+
+extern "C" {
+
+const char* lioncubGetErrorString(lioncubResult_t result) {
+  switch (result) {
+    case lioncubSuccess: return "success";
+    case lioncubInvalidArgument: return "invalid argument";
+    case lioncubInvalidUsage: return "invalid usage";
+    case lioncubNotSupported: return "not supported";
+    case lioncubSystemError: return "system error";
+    case lioncubCudaError: return "CUDA error";
+    case lioncubNcclError: return "NCCL error";
+    case lioncubRemoteError: return "remote error";
+    case lioncubTimeout: return "timeout";
+    case lioncubInternalError: return "internal error";
+    default: return "unknown result code";
+  }
+}
+
+const char* lioncubGetLastErrorMessage(void) { return lioncub::last_error.c_str(); }
+
+void lioncubGetVersion(int* major, int* minor, int* patch) {
+  if (major) *major = LIONCUB_VERSION_MAJOR;
+  if (minor) *minor = LIONCUB_VERSION_MINOR;
+  if (patch) *patch = LIONCUB_VERSION_PATCH;
+}
+
+}  // extern "C"

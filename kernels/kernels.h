@@ -1,0 +1,83 @@
+// Internal interface between the C API (api.cc, which validates) and the CPU and CUDA kernels
+// (which trust their arguments).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "lion_math.h"
+#include "lioncub/lioncub.h"
+
+namespace lioncub {
+
+inline size_t packed_words(size_t numel) { return (numel + 31) / 32; }
+
+struct EncodeArgs {
+  size_t numel;
+  lioncubDataType_t grad_type, momentum_type;
+  LionCoeffs k;
+  bool ternary;
+  float alpha;
+  uint32_t block;  // elements per ternary block, a multiple of 32
+  const void* grad;
+  void* momentum;
+  uint32_t* sign;
+  uint32_t* nonzero;  // ternary only
+  int* non_finite;    // may be null
+};
+
+// Vote and its averaging mode over nvec packed 1-bit vectors.
+struct VoteArgs {
+  const uint32_t* codes;
+  size_t stride;  // words between vectors
+  int nvec;
+  size_t numel;
+  bool alternate, alternate_positive;
+  uint32_t* sign;      // vote
+  uint32_t* nonzero;   // vote, may be null
+  uint16_t* counts;    // vote count
+};
+
+// Ternary sum and re-encoding over nvec 2-bit vectors.
+struct TernaryArgs {
+  const uint32_t* signs;
+  const uint32_t* nonzeros;
+  size_t stride;
+  int nvec;
+  size_t numel;
+  bool alternate, alternate_positive;
+  uint32_t* sign;     // re-encode
+  uint32_t* nonzero;  // re-encode, may be null
+  int16_t* sums;      // sum
+};
+
+struct ApplyArgs {
+  size_t numel;
+  lioncubDataType_t param_type;
+  void* params;
+  lioncubUpdate_t update;
+  ApplyCoeffs k;
+};
+
+namespace cpu {
+void encode(const EncodeArgs& a);
+void vote(const VoteArgs& a);
+void vote_count(const VoteArgs& a);
+void ternary_sum(const TernaryArgs& a);
+void ternary_reencode(const TernaryArgs& a);
+void apply(const ApplyArgs& a);
+}  // namespace cpu
+
+// Asynchronous on `stream`; the result reports launch errors only.
+namespace cuda {
+lioncubResult_t encode(const EncodeArgs& a, cudaStream_t stream);
+lioncubResult_t vote(const VoteArgs& a, cudaStream_t stream);
+lioncubResult_t vote_count(const VoteArgs& a, cudaStream_t stream);
+lioncubResult_t ternary_sum(const TernaryArgs& a, cudaStream_t stream);
+lioncubResult_t ternary_reencode(const TernaryArgs& a, cudaStream_t stream);
+lioncubResult_t apply(const ApplyArgs& a, cudaStream_t stream);
+int device_count();
+}  // namespace cuda
+
+}  // namespace lioncub
