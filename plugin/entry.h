@@ -1,0 +1,32 @@
+// The one place exceptions stop: every C entry point runs its body through guard(), which
+// returns ncclSuccess or the mapped error code after logging the message. Peer trouble ->
+// ncclRemoteError, bad arguments -> ncclInvalidArgument / ncclInvalidUsage (both carried by
+// NetError), out of memory and anything else -> ncclSystemError.
+#pragma once
+
+#include <new>
+
+#include "error.h"
+#include "log.h"
+
+namespace lioncub::net {
+
+template <typename Fn>
+abi::ncclResult_t guard(const char* fn, Fn&& body) noexcept {
+  try {
+    body();
+    return abi::ncclSuccess;
+  } catch (const NetError& e) {
+    log_warn("%s: %s (%s)", fn, e.what(), result_name(e.code()));
+    return e.code();
+  } catch (const std::bad_alloc&) {
+    log_warn("%s: out of memory", fn);
+  } catch (const std::exception& e) {
+    log_warn("%s: %s", fn, e.what());
+  } catch (...) {
+    log_warn("%s: unknown exception", fn);
+  }
+  return abi::ncclSystemError;
+}
+
+}  // namespace lioncub::net

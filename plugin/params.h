@@ -1,0 +1,58 @@
+// The settings registry: every knob is declared once (name, environment variable, NCCL
+// fallback variable, default, bounds, meaning). Values are read from LIONCUB_NET_<NAME>, else
+// from the matching NCCL_SOCKET_* variable where one exists, else the default; each value
+// records where it came from so the INFO log and docs/transport.md can say.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lioncub::net {
+
+enum class ParamSource { kDefault, kEnv, kNcclEnv };
+
+struct IntParamSpec {
+  const char* name;        // short name, e.g. "streams"
+  const char* env;         // LIONCUB_NET_STREAMS
+  const char* nccl_env;    // NCCL fallback or nullptr
+  int64_t def;
+  int64_t min;
+  int64_t max;
+  const char* help;
+};
+
+struct Settings {
+  int64_t streams;            // data streams per connection
+  int64_t threads;            // progress threads per comm
+  int64_t min_chunk;          // smallest stripe chunk in bytes
+  int64_t inline_max;         // payloads up to this size travel on the control stream
+  int64_t max_requests;       // requests in flight per comm
+  int64_t connect_timeout_ms; // connect / accept / hello deadline
+  int64_t stall_timeout_ms;   // bytes in flight that cannot move for this long -> error
+  int64_t sndbuf;             // SO_SNDBUF, 0 = kernel autotuning
+  int64_t rcvbuf;             // SO_RCVBUF, 0 = kernel autotuning
+  int64_t speed_mbps;         // reported link speed override, 0 = read from /sys
+  std::string ifname;         // interface filter (NCCL syntax: prefix list, ^ excludes, = exact)
+  std::string ifname_source;  // "default", env var name
+};
+
+// The declared integer settings, in a stable order (for docs and tests).
+const std::vector<IntParamSpec>& int_param_specs();
+
+// Parses an integer setting value; nullopt on garbage, trailing junk or out of bounds.
+// Accepts decimal, 0x hex and the suffixes K, M, G (binary).
+std::optional<int64_t> parse_int_setting(std::string_view text, int64_t min, int64_t max);
+
+// Reads every setting from `getenv` (defaults to ::getenv), logging each value and its source;
+// invalid values are reported and replaced by the default.
+Settings load_settings(const std::function<const char*(const char*)>& getenv = {});
+
+// The settings in effect (loaded at the first init, reloaded when every context has finalized).
+const Settings& settings();
+void reload_settings();
+
+}  // namespace lioncub::net

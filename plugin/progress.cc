@@ -1,0 +1,95 @@
+#include "progress.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "comm.h"
+#include "error.h"
+#include "log.h"
+
+namespace lioncub::net {
+
+Worker::Worker(Comm& comm, int id) : comm_(comm), id_(id) {
+  epoll_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_.valid()) throw_errno("epoll_create1", errno);
+  event_ = Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!event_.valid()) throw_errno("eventfd", errno);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = nullptr;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, event_.get(), &ev) != 0) {
+    throw_errno("epoll_ctl(eventfd)", errno);
+  }
+}
+
+Worker::~Worker() { stop(); }
+
+void Worker::start() { thread_ = std::thread([this] { run(); }); }
+
+void Worker::stop() {
+  stop_.store(true, std::memory_order_release);
+  wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::wake() {
+  const uint64_t one = 1;
+  // A full counter (never in practice) still leaves the eventfd readable: the wake is not lost.
+  [[maybe_unused]] ssize_t n = ::write(event_.get(), &one, sizeof(one));
+}
+
+// Brings each stream's epoll registration in line with what the comm wants now. A stream that
+// wants nothing is removed, so a closed or reset socket cannot report EPOLLHUP forever.
+void Worker::rearm() {
+  for (Stream* s : streams_) {
+    const uint32_t want = comm_.wanted_events(*s);
+    if (want == 0) {
+      if (s->registered) {
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, s->fd.get(), nullptr);
+        s->registered = false;
+      }
+      continue;
+    }
+    if (s->registered && want == s->armed) continue;
+    epoll_event ev{};
+    ev.events = want;
+    ev.data.ptr = s;
+    const int op = s->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (::epoll_ctl(epoll_.get(), op, s->fd.get(), &ev) != 0) {
+      comm_.fail(abi::ncclSystemError, "epoll_ctl failed on a stream with peer " + comm_.peer());
+      return;
+    }
+    s->registered = true;
+    s->armed = want;
+  }
+}
+
+void Worker::run() {
+  constexpr int kMaxEvents = 32;
+  epoll_event events[kMaxEvents];
+  while (!stop_.load(std::memory_order_acquire)) {
+    rearm();
+    const bool busy = !comm_.failed() && comm_.busy(streams_);
+    const int timeout = busy ? static_cast<int>(comm_.tick_ms()) : -1;
+    const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      comm_.fail(abi::ncclSystemError, "epoll_wait failed in worker " + std::to_string(id_));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == nullptr) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = ::read(event_.get(), &count, sizeof(count));
+        continue;
+      }
+      if (!comm_.failed()) comm_.service(*static_cast<Stream*>(events[i].data.ptr), events[i].events);
+    }
+    if (busy && !comm_.failed()) comm_.check_stalls(streams_, now_ms());
+  }
+}
+
+}  // namespace lioncub::net
