@@ -76,9 +76,9 @@ void* init(uint64_t comm_id, const abi::ncclNetCommConfig_v11_t* config, ncclDeb
   if (logger != nullptr) set_logger(logger);
   {
     std::lock_guard<std::mutex> lock(g_mu);
+    reload_settings();
     if (g_refs++ == 0) {
-      reload_settings();
-      const Settings& s = settings();
+      const Settings& s = *settings();
       auto list = std::make_unique<std::vector<Device>>(
           detect_devices(s.ifname, static_cast<int>(s.speed_mbps)));
       g_devices = list.get();
@@ -146,7 +146,7 @@ void listen(void* ctx, int dev, void* handle, void** listen_comm) {
   require(listen_comm, "listenComm");
   *listen_comm = nullptr;
   const Device& d = device(dev);
-  auto lc = std::make_unique<ListenComm>(d.addr, settings());
+  auto lc = std::make_unique<ListenComm>(d.addr, *settings());
   ListenHandle h;
   h.addr = lc->address();
   h.nonce = lc->nonce();
@@ -179,7 +179,7 @@ void connect(void* ctx, int dev, void* handle, void** send_comm) {
     for (uint8_t b : bytes.subspan(kHandleWireSize)) {
       if (b != 0) throw_invalid_argument("connect: handle padding is not zero");
     }
-    auto pc = std::make_unique<PendingConnect>(*h, settings());
+    auto pc = std::make_unique<PendingConnect>(*h, *settings());
     token = connects().add(pc.get());
     if (token == nullptr) throw_system("too many pending connects");
     pc.release();

@@ -33,8 +33,7 @@ const std::vector<IntParamSpec> kSpecs = {
 };
 
 std::mutex g_mu;
-Settings g_settings;
-bool g_loaded = false;
+std::shared_ptr<const Settings> g_settings;
 
 }  // namespace
 
@@ -108,19 +107,16 @@ Settings load_settings(const std::function<const char*(const char*)>& getenv_fn)
   return s;
 }
 
-const Settings& settings() {
+std::shared_ptr<const Settings> settings() {
   std::lock_guard<std::mutex> lock(g_mu);
-  if (!g_loaded) {
-    g_settings = load_settings();
-    g_loaded = true;
-  }
+  if (!g_settings) g_settings = std::make_shared<const Settings>(load_settings());
   return g_settings;
 }
 
 void reload_settings() {
+  auto fresh = std::make_shared<const Settings>(load_settings());
   std::lock_guard<std::mutex> lock(g_mu);
-  g_settings = load_settings();
-  g_loaded = true;
+  g_settings = std::move(fresh);
 }
 
 }  // namespace lioncub::net

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,8 +52,9 @@ std::optional<int64_t> parse_int_setting(std::string_view text, int64_t min, int
 // invalid values are reported and replaced by the default.
 Settings load_settings(const std::function<const char*(const char*)>& getenv = {});
 
-// The settings in effect (loaded at the first init, reloaded when every context has finalized).
-const Settings& settings();
+// The settings in effect: re-read from the environment by every init (so a process can change
+// them between communicators); each comm keeps the snapshot it was created with.
+std::shared_ptr<const Settings> settings();
 void reload_settings();
 
 }  // namespace lioncub::net
