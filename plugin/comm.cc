@@ -131,6 +131,10 @@ Request* Comm::irecv(int n, uint8_t** data, const uint64_t* sizes, const int* ta
   posted_.push_back(r);
   match_locked();
   if (was_backlogged) streams_[0]->worker->wake();
+  if (peer_closed_ && !posted_.empty()) {
+    // The request is returned; test() reports the failure.
+    fail(abi::ncclRemoteError, "peer " + params_.peer + " closed its send comm; nothing more can arrive");
+  }
   return r;
 }
 
@@ -360,6 +364,7 @@ void Comm::read_control(Stream& s) {
     if (eof) {
       s.eof = true;
       std::lock_guard<std::mutex> lock(mu_);
+      peer_closed_ = true;
       if (ctrl_have_ != 0 || !posted_.empty()) {
         throw_remote("peer closed the connection with a receive posted");
       }

@@ -123,6 +123,7 @@ class Comm {
   std::deque<Incoming> incoming_;            // arrived messages not yet matched
   std::vector<uint8_t> ctrl_buf_;            // control receive staging (control worker only)
   size_t ctrl_have_ = 0;
+  bool peer_closed_ = false;                 // control stream saw an orderly EOF (guarded by mu_)
 
   std::atomic<abi::ncclResult_t> fail_code_{abi::ncclSuccess};
   std::mutex fail_mu_;
