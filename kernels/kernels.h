@@ -60,13 +60,27 @@ struct ApplyArgs {
   ApplyCoeffs k;
 };
 
+// The CPU passes. Their sources are compiled twice: for baseline x86-64 (SSE2) and for AVX2;
+// the entry points in cpu/isa_dispatch.cc pick one at run time (LIONCUB_CPU_ISA=baseline forces
+// the first). Without FMA (and with -ffp-contract=off) both give bit-identical results.
+#define LIONCUB_DECLARE_CPU_PASSES          \
+  void encode(const EncodeArgs& a);         \
+  void vote(const VoteArgs& a);             \
+  void vote_count(const VoteArgs& a);       \
+  void ternary_sum(const TernaryArgs& a);   \
+  void ternary_reencode(const TernaryArgs& a); \
+  void apply(const ApplyArgs& a);
+
 namespace cpu {
-void encode(const EncodeArgs& a);
-void vote(const VoteArgs& a);
-void vote_count(const VoteArgs& a);
-void ternary_sum(const TernaryArgs& a);
-void ternary_reencode(const TernaryArgs& a);
-void apply(const ApplyArgs& a);
+LIONCUB_DECLARE_CPU_PASSES
+namespace baseline {
+LIONCUB_DECLARE_CPU_PASSES
+}
+namespace avx2 {
+LIONCUB_DECLARE_CPU_PASSES
+}
+// The instruction set the dispatching entry points use: "avx2" or "baseline".
+const char* isa();
 }  // namespace cpu
 
 // Asynchronous on `stream`; the result reports launch errors only.

@@ -29,7 +29,8 @@ LIONCUB_HD float momentum_update(const LionCoeffs& k, float m, float g) {
 }
 
 // 1-bit code: 1 when c > 0. Zero, negative and non-finite c give 0.
-LIONCUB_HD uint32_t sign_code(float c) { return (is_finite(c) && c > 0.0f) ? 1u : 0u; }
+// Branch-free (& rather than &&) so that the CPU loops vectorize.
+LIONCUB_HD uint32_t sign_code(float c) { return uint32_t(is_finite(c) & (c > 0.0f)); }
 
 // 2-bit code against a threshold tau >= 0: nonzero when |c| > tau, sign when c > tau.
 // Non-finite c abstains (0).
@@ -38,7 +39,7 @@ struct Trit {
 };
 LIONCUB_HD Trit ternary_code(float c, float tau) {
   const bool live = is_finite(c);
-  return Trit{(live && c > tau) ? 1u : 0u, (live && (c > tau || c < -tau)) ? 1u : 0u};
+  return Trit{uint32_t(live & (c > tau)), uint32_t(live & ((c > tau) | (c < -tau)))};
 }
 
 // The ternary block sum of |c| has one canonical order that both paths follow: lane l of 32
@@ -64,8 +65,9 @@ LIONCUB_HD float lion_apply(const ApplyCoeffs& k, float p, float u) {
 }
 
 // u from the aggregated forms.
+// sign and nonzero are single bits (0 or 1).
 LIONCUB_HD float update_from_planes(uint32_t sign, uint32_t nonzero) {
-  return nonzero ? (sign ? 1.0f : -1.0f) : 0.0f;
+  return float(int(sign & nonzero) - int(~sign & nonzero & 1u));
 }
 LIONCUB_HD float update_from_count(uint32_t count, int nvec) {
   return fdiv(float(2 * int(count) - nvec), float(nvec));

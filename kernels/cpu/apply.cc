@@ -1,8 +1,10 @@
 // CPU apply pass: p = p*(1 - lr*wd) - lr*u, one read and one write of p.
 #include "../dispatch.h"
 #include "../kernels.h"
+#include "isa.h"
+#include "bits.h"
 
-namespace lioncub::cpu {
+namespace lioncub::cpu::LIONCUB_CPU_ISA {
 namespace {
 
 template <class P>
@@ -10,12 +12,17 @@ void apply_planes(const ApplyArgs& a, P* p) {
   const uint32_t* sign = a.update.sign;
   const uint32_t* nonzero = a.update.nonzero;
   for (size_t base = 0; base < a.numel; base += 32) {
-    const size_t n = std::min<size_t>(32, a.numel - base);
     const uint32_t s = sign[base / 32];
     const uint32_t z = nonzero ? nonzero[base / 32] : 0xffffffffu;
-    for (size_t i = 0; i < n; ++i) {
-      const float u = update_from_planes((s >> i) & 1u, (z >> i) & 1u);
-      p[base + i] = from_float<P>(lion_apply(a.k, to_float(p[base + i]), u));
+    P* __restrict q = p + base;
+    if (a.numel - base >= 32) {
+      for (int i = 0; i < 32; ++i) {
+        q[i] = from_float<P>(lion_apply(a.k, to_float(q[i]), update_from_planes(bit_at(s, i), bit_at(z, i))));
+      }
+    } else {
+      for (size_t i = 0; i < a.numel - base; ++i) {
+        q[i] = from_float<P>(lion_apply(a.k, to_float(q[i]), update_from_planes(bit_at(s, int(i)), bit_at(z, int(i)))));
+      }
     }
   }
 }
@@ -50,4 +57,4 @@ void apply(const ApplyArgs& a) {
   });
 }
 
-}  // namespace lioncub::cpu
+}  // namespace lioncub::cpu::LIONCUB_CPU_ISA

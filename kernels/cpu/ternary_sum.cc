@@ -3,9 +3,10 @@
 #include "../bitslice.h"
 #include "../dispatch.h"
 #include "../kernels.h"
+#include "isa.h"
 #include "wide_word.h"
 
-namespace lioncub::cpu {
+namespace lioncub::cpu::LIONCUB_CPU_ISA {
 namespace {
 
 // Counts the +1 and -1 codes at word offset w; load(plane) reads that plane's input there.
@@ -62,4 +63,4 @@ void ternary_reencode(const TernaryArgs& a) {
   with_counter_depth(a.nvec, [&](auto k) { reencode_impl<decltype(k)::value>(a); });
 }
 
-}  // namespace lioncub::cpu
+}  // namespace lioncub::cpu::LIONCUB_CPU_ISA

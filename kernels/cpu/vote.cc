@@ -2,9 +2,10 @@
 #include "../bitslice.h"
 #include "../dispatch.h"
 #include "../kernels.h"
+#include "isa.h"
 #include "wide_word.h"
 
-namespace lioncub::cpu {
+namespace lioncub::cpu::LIONCUB_CPU_ISA {
 namespace {
 
 template <int K>
@@ -51,4 +52,4 @@ void vote_count(const VoteArgs& a) {
   with_counter_depth(a.nvec, [&](auto k) { vote_count_impl<decltype(k)::value>(a); });
 }
 
-}  // namespace lioncub::cpu
+}  // namespace lioncub::cpu::LIONCUB_CPU_ISA
