@@ -131,7 +131,7 @@ Request* Comm::irecv(int n, uint8_t** data, const uint64_t* sizes, const int* ta
   posted_.push_back(r);
   match_locked();
   if (was_backlogged) streams_[0]->worker->wake();
-  if (peer_closed_ && !posted_.empty()) {
+  if (peer_closed_ && !posted_.empty() && incoming_.empty()) {
     // The request is returned; test() reports the failure.
     fail(abi::ncclRemoteError, "peer " + params_.peer + " closed its send comm; nothing more can arrive");
   }
@@ -365,7 +365,9 @@ void Comm::read_control(Stream& s) {
       s.eof = true;
       std::lock_guard<std::mutex> lock(mu_);
       peer_closed_ = true;
-      if (ctrl_have_ != 0 || !posted_.empty()) {
+      // Messages already parsed may still match later receives; only an empty queue means
+      // the posted receives can never complete.
+      if (ctrl_have_ != 0 || (!posted_.empty() && incoming_.empty())) {
         throw_remote("peer closed the connection with a receive posted");
       }
       return;

@@ -110,7 +110,13 @@ std::vector<int> wait(ncclNet_v11_t* net, void* request, int n, double timeout_s
     check(net->test(request, &done, sizes.data()), "test");
     if (done) return sizes;
     if ((spins & 1023) == 1023 && now_s() > deadline) throw DriverError("test: timed out", -1);
-    std::this_thread::yield();
+    // Poll like NCCL's proxy, but back off: on small machines a spinning poller takes the core
+    // the progress threads need.
+    if (spins < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(spins < 1024 ? 20 : 200));
+    }
   }
 }
 
