@@ -5,6 +5,7 @@
 #pragma once
 
 #include <new>
+#include <string_view>
 
 #include "error.h"
 #include "log.h"
@@ -17,7 +18,10 @@ abi::ncclResult_t guard(const char* fn, Fn&& body) noexcept {
     body();
     return abi::ncclSuccess;
   } catch (const NetError& e) {
-    log_warn("%s: %s (%s)", fn, e.what(), result_name(e.code()));
+    // Messages usually start with the call's name already.
+    const std::string_view what = e.what();
+    const bool named = what.substr(0, std::string_view(fn).size()) == fn;
+    log_warn("%s%s%s (%s)", named ? "" : fn, named ? "" : ": ", e.what(), result_name(e.code()));
     return e.code();
   } catch (const std::bad_alloc&) {
     log_warn("%s: out of memory", fn);
