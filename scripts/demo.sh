@@ -8,8 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
-lioncub_require_packages cmake g++ ninja-build libgtest-dev libbenchmark-dev iproute2
-[ -x /usr/local/cuda/bin/nvcc ] && export PATH="/usr/local/cuda/bin:$PATH"
+lioncub_build_prerequisites
 
 build_dir=${LIONCUB_BUILD_DIR:-build/demo}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIONCUB_BUILD_TESTS=OFF >/dev/null

@@ -11,10 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 source scripts/lib/deps.sh
-lioncub_require_packages cmake g++ ninja-build libgtest-dev libbenchmark-dev iproute2
-
-# The CUDA toolkit lives outside PATH on a fresh machine; CUDA code must compile wherever nvcc is.
-[ -x /usr/local/cuda/bin/nvcc ] && export PATH="/usr/local/cuda/bin:$PATH"
+lioncub_build_prerequisites
 
 build_dir=${LIONCUB_BUILD_DIR:-build/test}
 werror=OFF
