@@ -1,0 +1,31 @@
+// The compressed collectives, written once over the backend primitives (allgatherv, alltoallv,
+// allreduce_sum). Only the host backend exists so far; the NCCL backend will offer the same three.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "collectives/host_comm.h"
+#include "lioncub/lioncub.h"
+
+namespace lioncub::coll {
+
+struct SignArgs {
+  lioncubAlgorithm_t algo;  // resolved: allgather-vote, alltoall-vote or quant2-rs
+  const uint32_t* sign;
+  const uint32_t* nonzero;  // quant2-rs only
+  size_t numel;
+  lioncubTiePolicy_t tie;
+  uint64_t step;
+  uint32_t* sign_out;
+  uint32_t* nonzero_out;  // may be null when no element can be 0
+};
+
+// Shard j of a plane of `words` words over P ranks: words [lo(j), lo(j+1)).
+inline size_t shard_lo(size_t words, int P, int j) {
+  return words * static_cast<size_t>(j) / static_cast<size_t>(P);
+}
+
+void sign_aggregate(HostComm& comm, const SignArgs& a, lioncubCollStats_t* stats);
+
+}  // namespace lioncub::coll

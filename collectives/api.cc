@@ -1,0 +1,337 @@
+// The C entry points of the communicators and collectives: argument checks, then the algorithm
+// code (sign_aggregate.cc) over the host backend (host_comm.cc). Nothing is thrown across the C
+// ABI: run() maps lioncub::coll::Error and driver::DriverError to result codes and messages.
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "collectives/algorithms.h"
+#include "collectives/host_comm.h"
+#include "collectives/status.h"
+#include "kernels/error.h"
+
+struct lioncubComm {
+  std::unique_ptr<lioncub::coll::HostComm> host;
+};
+
+namespace lioncub::coll {
+namespace {
+
+lioncubResult_t from_nccl(int code) {
+  switch (code) {
+    case -1: return lioncubTimeout;
+    case 2: return lioncubSystemError;
+    case 4: return lioncubInvalidArgument;
+    case 5: return lioncubInvalidUsage;
+    case 6: return lioncubRemoteError;
+    default: return lioncubInternalError;
+  }
+}
+
+template <class F>
+lioncubResult_t run(const char* where, F&& f) noexcept {
+  return guarded(where, [&]() -> lioncubResult_t {
+    try {
+      return f();
+    } catch (const Error& e) {
+      return fail(e.code, "%s: %s", where, e.what());
+    } catch (const driver::DriverError& e) {
+      return fail(from_nccl(e.code), "%s: net plugin: %s", where, e.what());
+    }
+  });
+}
+
+bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+// LIONCUB_NET_PLUGIN (a path, or a name NAME meaning libnccl-net-NAME.so on the loader's path),
+// else libnccl-net-lioncub.so next to liblioncub.so, else the one in the build tree.
+std::string plugin_path() {
+  const char* env = std::getenv("LIONCUB_NET_PLUGIN");
+  if (env != nullptr && *env != '\0') {
+    std::string v = env;
+    if (v.find('/') == std::string::npos && v.find(".so") == std::string::npos) {
+      v = "libnccl-net-" + v + ".so";
+    }
+    return v;
+  }
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&lioncubCommInitHost), &info) != 0 &&
+      info.dli_fname != nullptr) {
+    std::string dir = info.dli_fname;
+    const size_t slash = dir.rfind('/');
+    if (slash != std::string::npos) {
+      const std::string next_to = dir.substr(0, slash) + "/libnccl-net-lioncub.so";
+      if (readable(next_to)) return next_to;
+    }
+  }
+#ifdef LIONCUB_DEFAULT_NET_PLUGIN
+  if (readable(LIONCUB_DEFAULT_NET_PLUGIN)) return LIONCUB_DEFAULT_NET_PLUGIN;
+#endif
+  return "libnccl-net-lioncub.so";
+}
+
+constexpr int kMaxRanks = 32767;  // the kernels' vote limit
+
+const char* const kNames[lioncubNumAlgorithms] = {
+    "auto", "allgather-vote", "alltoall-vote", "quant2-rs", "packed-sum", "full", "mean"};
+
+bool parse_int(const char* text, long* out) {
+  if (text == nullptr || *text == '\0') return false;
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (*end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+bool aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % alignof(uint32_t) == 0; }
+
+lioncubResult_t init_host(lioncubComm_t* comm, int nranks, int rank, const char* rendezvous) {
+  if (comm == nullptr) return fail(lioncubInvalidArgument, "comm is NULL");
+  *comm = nullptr;
+  if (nranks < 1 || nranks > kMaxRanks) {
+    return fail(lioncubInvalidArgument, "nranks = %d, want 1..%d", nranks, kMaxRanks);
+  }
+  if (rank < 0 || rank >= nranks) {
+    return fail(lioncubInvalidArgument, "rank = %d, want 0..%d", rank, nranks - 1);
+  }
+  if (nranks > 1 && (rendezvous == nullptr || *rendezvous == '\0')) {
+    return fail(lioncubInvalidArgument, "rendezvous is NULL but nranks = %d (want host:port)",
+                nranks);
+  }
+  auto c = std::make_unique<lioncubComm>();
+  c->host = std::make_unique<HostComm>(nranks, rank, rendezvous ? rendezvous : "",
+                                       nranks > 1 ? plugin_path() : std::string());
+  *comm = c.release();
+  return lioncubSuccess;
+}
+
+}  // namespace
+}  // namespace lioncub::coll
+
+using lioncub::fail;
+using lioncub::coll::run;
+
+extern "C" {
+
+lioncubResult_t lioncubCommInitHost(lioncubComm_t* comm, int nranks, int rank,
+                                    const char* rendezvous) {
+  return run("lioncubCommInitHost",
+             [&] { return lioncub::coll::init_host(comm, nranks, rank, rendezvous); });
+}
+
+lioncubResult_t lioncubCommInitFromEnv(lioncubComm_t* comm) {
+  return run("lioncubCommInitFromEnv", [&]() -> lioncubResult_t {
+    using lioncub::coll::env;
+    if (comm == nullptr) return fail(lioncubInvalidArgument, "comm is NULL");
+    *comm = nullptr;
+    const char* rank_s = nullptr;
+    const char* size_s = nullptr;
+    std::string root;
+    const char* source = nullptr;
+    if (env("LIONCUB_RANK") || env("LIONCUB_WORLD_SIZE")) {
+      rank_s = env("LIONCUB_RANK");
+      size_s = env("LIONCUB_WORLD_SIZE");
+      source = "LIONCUB_RANK/LIONCUB_WORLD_SIZE";
+    } else if (env("RANK") || env("WORLD_SIZE")) {
+      rank_s = env("RANK");
+      size_s = env("WORLD_SIZE");
+      source = "RANK/WORLD_SIZE";
+      if (env("MASTER_ADDR") && env("MASTER_PORT")) {
+        const std::string addr = env("MASTER_ADDR");
+        root = (addr.find(':') != std::string::npos ? "[" + addr + "]" : addr) + ":" +
+               env("MASTER_PORT");
+      }
+    } else if (env("OMPI_COMM_WORLD_RANK") || env("OMPI_COMM_WORLD_SIZE")) {
+      rank_s = env("OMPI_COMM_WORLD_RANK");
+      size_s = env("OMPI_COMM_WORLD_SIZE");
+      source = "OMPI_COMM_WORLD_RANK/OMPI_COMM_WORLD_SIZE";
+    } else {
+      return fail(lioncubInvalidArgument,
+                  "no rank in the environment: set LIONCUB_RANK and LIONCUB_WORLD_SIZE (or "
+                  "torchrun's RANK/WORLD_SIZE, or run under mpirun)");
+    }
+    if (env("LIONCUB_ROOT")) root = env("LIONCUB_ROOT");  // always wins when set
+    long rank = 0, size = 0;
+    if (!lioncub::coll::parse_int(rank_s, &rank) || !lioncub::coll::parse_int(size_s, &size) ||
+        size < 1 || size > lioncub::coll::kMaxRanks || rank < 0 || rank >= size) {
+      return fail(lioncubInvalidArgument, "%s = '%s'/'%s': want 0 <= rank < size", source,
+                  rank_s ? rank_s : "(unset)", size_s ? size_s : "(unset)");
+    }
+    if (size > 1 && root.empty()) {
+      return fail(lioncubInvalidArgument,
+                  "%s gives %ld ranks but no rendezvous: set LIONCUB_ROOT=host:port (or "
+                  "MASTER_ADDR and MASTER_PORT)",
+                  source, size);
+    }
+    return lioncub::coll::init_host(comm, static_cast<int>(size), static_cast<int>(rank),
+                                    root.c_str());
+  });
+}
+
+lioncubResult_t lioncubCommDestroy(lioncubComm_t comm) {
+  return run("lioncubCommDestroy", [&] {
+    delete comm;
+    return lioncubSuccess;
+  });
+}
+
+lioncubResult_t lioncubCommRank(lioncubComm_t comm, int* rank) {
+  if (comm == nullptr || rank == nullptr) {
+    return fail(lioncubInvalidArgument, "lioncubCommRank: comm or rank is NULL");
+  }
+  *rank = comm->host->rank();
+  return lioncubSuccess;
+}
+
+lioncubResult_t lioncubCommSize(lioncubComm_t comm, int* nranks) {
+  if (comm == nullptr || nranks == nullptr) {
+    return fail(lioncubInvalidArgument, "lioncubCommSize: comm or nranks is NULL");
+  }
+  *nranks = comm->host->size();
+  return lioncubSuccess;
+}
+
+const char* lioncubAlgorithmName(lioncubAlgorithm_t algo) {
+  const int a = static_cast<int>(algo);
+  return (a >= 0 && a < lioncubNumAlgorithms) ? lioncub::coll::kNames[a] : nullptr;
+}
+
+lioncubResult_t lioncubAlgorithmFromName(const char* name, lioncubAlgorithm_t* algo) {
+  if (name == nullptr || algo == nullptr) {
+    return fail(lioncubInvalidArgument, "lioncubAlgorithmFromName: name or algo is NULL");
+  }
+  for (int a = 0; a < lioncubNumAlgorithms; ++a) {
+    if (std::strcmp(name, lioncub::coll::kNames[a]) == 0) {
+      *algo = static_cast<lioncubAlgorithm_t>(a);
+      return lioncubSuccess;
+    }
+  }
+  return fail(lioncubInvalidArgument,
+              "unknown algorithm '%s' (auto, allgather-vote, alltoall-vote, quant2-rs, "
+              "packed-sum, full, mean)",
+              name);
+}
+
+lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo,
+                                     lioncubCode_t code, const uint32_t* sign,
+                                     const uint32_t* nonzero, size_t numel,
+                                     lioncubTiePolicy_t tie, uint64_t step, uint32_t* signOut,
+                                     uint32_t* nonzeroOut, lioncubCollStats_t* stats,
+                                     cudaStream_t stream) {
+  return run("lioncubSignAggregate", [&]() -> lioncubResult_t {
+    using namespace lioncub::coll;
+    if (comm == nullptr) return fail(lioncubInvalidArgument, "comm is NULL");
+    const int a = static_cast<int>(algo);
+    if (a < 0 || a >= lioncubNumAlgorithms) return fail(lioncubInvalidArgument, "unknown algorithm %d", a);
+    if (code != lioncubCodeSign && code != lioncubCodeTernary) {
+      return fail(lioncubInvalidArgument, "unknown code %d", static_cast<int>(code));
+    }
+    if (tie != lioncubTieZero && tie != lioncubTieAlternate) {
+      return fail(lioncubInvalidArgument, "unknown tie policy %d", static_cast<int>(tie));
+    }
+    if (algo == lioncubAlgoFull || algo == lioncubAlgoMean) {
+      return fail(lioncubInvalidArgument, "algorithm '%s' is a float allreduce: use lioncubAllreduce",
+                  kNames[a]);
+    }
+    if (algo == lioncubAlgoPackedSum) {
+      return fail(lioncubNotSupported, "algorithm 'packed-sum' is not implemented yet");
+    }
+    const int P = comm->host->size();
+    const bool ternary = code == lioncubCodeTernary;
+    if (algo == lioncubAlgoAuto) {
+      algo = ternary ? lioncubAlgoQuant2Rs : (P <= 2 ? lioncubAlgoAllgatherVote : lioncubAlgoAlltoallVote);
+    }
+    if (ternary && algo != lioncubAlgoQuant2Rs) {
+      return fail(lioncubInvalidArgument, "algorithm '%s' takes 1-bit sign codes, not ternary",
+                  kNames[algo]);
+    }
+    if (!ternary && algo == lioncubAlgoQuant2Rs) {
+      return fail(lioncubInvalidArgument, "algorithm 'quant2-rs' takes 2-bit ternary codes");
+    }
+    if (!ternary && nonzero != nullptr) {
+      return fail(lioncubInvalidArgument, "a 1-bit sign code has no nonzero plane: pass NULL");
+    }
+    if (numel > 0) {
+      if (sign == nullptr || signOut == nullptr || (ternary && nonzero == nullptr)) {
+        return fail(lioncubInvalidArgument, "NULL code or result plane with numel = %zu", numel);
+      }
+      if (!aligned(sign) || !aligned(signOut) || (nonzero && !aligned(nonzero)) ||
+          (nonzeroOut && !aligned(nonzeroOut))) {
+        return fail(lioncubInvalidArgument, "planes must be 4-byte aligned");
+      }
+      const bool zeros = tie == lioncubTieZero && (ternary || P % 2 == 0);
+      if (zeros && nonzeroOut == nullptr) {
+        return fail(lioncubInvalidArgument,
+                    "nonzeroOut is NULL but results can be 0 (tie policy zero with %s)",
+                    ternary ? "ternary codes" : "an even number of ranks");
+      }
+    }
+    const Traffic before = comm->host->traffic();
+    sign_aggregate(*comm->host, SignArgs{algo, sign, nonzero, numel, tie, step, signOut, nonzeroOut},
+                   stats);
+    if (stats != nullptr) {
+      stats->bytesSent = comm->host->traffic().sent - before.sent;
+      stats->bytesReceived = comm->host->traffic().received - before.received;
+    }
+    return lioncubSuccess;
+  });
+}
+
+lioncubResult_t lioncubAllreduce(lioncubComm_t comm, lioncubAlgorithm_t algo, const void* sendbuf,
+                                 void* recvbuf, size_t count, lioncubDataType_t dtype,
+                                 lioncubReduceOp_t op, lioncubCollStats_t* stats,
+                                 cudaStream_t stream) {
+  return run("lioncubAllreduce", [&]() -> lioncubResult_t {
+    using namespace lioncub::coll;
+    if (comm == nullptr) return fail(lioncubInvalidArgument, "comm is NULL");
+    if (algo != lioncubAlgoAuto && algo != lioncubAlgoFull && algo != lioncubAlgoMean) {
+      const char* n = lioncubAlgorithmName(algo);
+      return fail(lioncubInvalidArgument, "algorithm '%s' is not a float allreduce (full, mean, auto)",
+                  n ? n : "unknown");
+    }
+    if (op != lioncubSum && op != lioncubAvg) {
+      return fail(lioncubInvalidArgument, "unknown reduce op %d", static_cast<int>(op));
+    }
+    if (dtype == lioncubBfloat16 || dtype == lioncubFloat16) {
+      return fail(lioncubNotSupported, "allreduce of 16-bit floats is not implemented yet (fp32 only)");
+    }
+    if (dtype != lioncubFloat32) return fail(lioncubInvalidArgument, "unknown dtype %d", static_cast<int>(dtype));
+    if (count > 0 && (sendbuf == nullptr || recvbuf == nullptr)) {
+      return fail(lioncubInvalidArgument, "NULL buffer with count = %zu", count);
+    }
+    if (count > 0 && (reinterpret_cast<uintptr_t>(sendbuf) % alignof(float) != 0 ||
+                      reinterpret_cast<uintptr_t>(recvbuf) % alignof(float) != 0)) {
+      return fail(lioncubInvalidArgument, "buffers must be 4-byte aligned");
+    }
+    const double t0 = lioncub::driver::now_s();
+    const Traffic before = comm->host->traffic();
+    if (count > 0 && sendbuf != recvbuf) std::memmove(recvbuf, sendbuf, count * sizeof(float));
+    double reduce_s = 0, gather_s = 0;
+    comm->host->allreduce_sum<float>(static_cast<float*>(recvbuf), count, op == lioncubAvg,
+                                     &reduce_s, &gather_s);
+    if (stats != nullptr) {
+      const double total = lioncub::driver::now_s() - t0;
+      stats->algorithm = algo == lioncubAlgoAuto ? lioncubAlgoFull : algo;
+      stats->bytesSent = comm->host->traffic().sent - before.sent;
+      stats->bytesReceived = comm->host->traffic().received - before.received;
+      stats->secondsReduce = reduce_s;
+      stats->secondsGather = gather_s;
+      stats->secondsExchange = total - reduce_s - gather_s;
+      stats->secondsTotal = total;
+    }
+    return lioncubSuccess;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,273 @@
+#include "collectives/host_comm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <type_traits>
+
+#include "collectives/status.h"
+
+namespace lioncub::coll {
+
+using driver::now_s;
+
+size_t chunk_bytes(size_t bytes) {
+  constexpr size_t kMin = 256u << 10, kMax = 256u << 20, kAlign = 4096;
+  size_t c = (bytes + 7) / 8;
+  c = (c + kAlign - 1) / kAlign * kAlign;
+  return std::clamp(c, kMin, kMax);
+}
+
+HostComm::HostComm(int nranks, int rank, const std::string& rendezvous,
+                   const std::string& plugin_path)
+    : nranks_(nranks), rank_(rank), plugin_path_(plugin_path) {
+  timeout_s_ = static_cast<double>(env_ms("LIONCUB_TIMEOUT_MS", 300000)) / 1000.0;
+  send_comms_.assign(static_cast<size_t>(nranks), nullptr);
+  recv_comms_.assign(static_cast<size_t>(nranks), nullptr);
+  if (nranks == 1) return;  // nothing to connect; the plugin is not even loaded
+  const double deadline =
+      now_s() + static_cast<double>(env_ms("LIONCUB_RENDEZVOUS_TIMEOUT_MS", 300000)) / 1000.0;
+  const Endpoint at = parse_endpoint(rendezvous);
+  if (rank == 0) server_ = std::make_unique<StoreServer>(at);
+  try {
+    plugin_ = std::make_unique<driver::Plugin>(plugin_path);
+  } catch (const driver::DriverError& e) {
+    raise(lioncubSystemError, std::string("loading the net plugin: ") + e.what() +
+                                  " (LIONCUB_NET_PLUGIN selects the library)");
+  }
+  net_ = plugin_->net();
+  ctx_ = std::make_unique<driver::Context>(net_, 0x6c696f6e63756200ull);
+  try {
+    StoreClient store(at, deadline);
+    connect_all(store, deadline);
+  } catch (const Error& e) {
+    if (server_) {  // tell the ranks still waiting why, then give them a moment to read it
+      server_->abort(e.code, e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    throw;
+  }
+}
+
+HostComm::~HostComm() {
+  for (void* c : send_comms_) {
+    if (c != nullptr) net_->closeSend(c);
+  }
+  for (void* c : recv_comms_) {
+    if (c != nullptr) net_->closeRecv(c);
+  }
+}
+
+// Every rank listens once per peer (so an accepted comm's peer is known), publishes the P
+// handles under "lh/<rank>", reads everyone's, then drives all connects and accepts together
+// (each call is non-blocking, as NCCL's proxy does) until all are up or the deadline passes.
+void HostComm::connect_all(StoreClient& store, double deadline_s) {
+  const int P = nranks_, r = rank_;
+  int ndev = 0;
+  driver::check(net_->devices(&ndev), "devices");
+  if (ndev < 1) raise(lioncubSystemError, "net plugin " + plugin_path_ + " reports no devices");
+  constexpr size_t H = abi::NCCL_NET_HANDLE_MAXSIZE;
+  std::vector<void*> listens(static_cast<size_t>(P), nullptr);
+  std::vector<uint8_t> mine(H * static_cast<size_t>(P), 0);
+  for (int p = 0; p < P; ++p) {
+    if (p == r) continue;
+    driver::Handle h;
+    listens[p] = driver::listen(net_, ctx_->get(), 0, &h);
+    std::memcpy(mine.data() + H * p, h.data(), H);
+  }
+  store.set("lh/" + std::to_string(r), mine);
+  std::vector<std::vector<uint8_t>> connect_handles(static_cast<size_t>(P));
+  for (int p = 0; p < P; ++p) {
+    if (p == r) continue;
+    std::vector<uint8_t> theirs = store.get("lh/" + std::to_string(p), deadline_s,
+                                            "rank " + std::to_string(p));
+    if (theirs.size() != H * static_cast<size_t>(P)) {
+      raise(lioncubInvalidUsage, "rendezvous: rank " + std::to_string(p) + " was started with " +
+                                     std::to_string(theirs.size() / H) + " ranks, this rank with " +
+                                     std::to_string(P));
+    }
+    connect_handles[p].assign(theirs.begin() + H * r, theirs.begin() + H * (r + 1));
+  }
+  for (;;) {
+    int missing = 0;
+    std::string who;
+    for (int p = 0; p < P; ++p) {
+      if (p == r) continue;
+      if (send_comms_[p] == nullptr) {
+        abi::ncclNetDeviceHandle_t* dh = nullptr;
+        driver::check(net_->connect(ctx_->get(), 0, connect_handles[p].data(), &send_comms_[p], &dh),
+                      "connect");
+      }
+      if (recv_comms_[p] == nullptr) {
+        abi::ncclNetDeviceHandle_t* dh = nullptr;
+        driver::check(net_->accept(listens[p], &recv_comms_[p], &dh), "accept");
+      }
+      if (send_comms_[p] == nullptr || recv_comms_[p] == nullptr) {
+        ++missing;
+        who += ' ';
+        who += std::to_string(p);
+      }
+    }
+    if (missing == 0) break;
+    if (now_s() > deadline_s) {
+      for (void* l : listens) {
+        if (l != nullptr) net_->closeListen(l);
+      }
+      std::string msg = "connecting to ranks";
+      msg += who;
+      msg += " timed out";
+      raise(lioncubTimeout, msg);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  for (void* l : listens) {
+    if (l != nullptr) net_->closeListen(l);
+  }
+}
+
+void* HostComm::send_to(int peer, const void* data, size_t bytes) {
+  traffic_.sent += bytes;
+  return driver::isend(net_, send_comms_[peer], const_cast<void*>(data), bytes, 0, nullptr,
+                       timeout_s_);
+}
+
+void* HostComm::recv_from(int peer, void* data, size_t bytes) {
+  traffic_.received += bytes;
+  size_t size = bytes;
+  int tag = 0;
+  void* mh = nullptr;
+  return driver::irecv(net_, recv_comms_[peer], 1, &data, &size, &tag, &mh, timeout_s_);
+}
+
+void HostComm::post_send(int peer, const uint8_t* data, size_t bytes, std::vector<void*>* reqs) {
+  const size_t c = chunk_bytes(bytes);
+  for (size_t off = 0; off < bytes; off += c) {
+    reqs->push_back(send_to(peer, data + off, std::min(c, bytes - off)));
+  }
+}
+
+void HostComm::post_recv(int peer, uint8_t* data, size_t bytes, std::vector<Pending>* reqs) {
+  const size_t c = chunk_bytes(bytes);
+  for (size_t off = 0; off < bytes; off += c) {
+    const size_t n = std::min(c, bytes - off);
+    reqs->push_back({recv_from(peer, data + off, n), n});
+  }
+}
+
+void HostComm::wait(void* request) { driver::wait(net_, request, 1, timeout_s_); }
+
+namespace {
+void wait_recv(abi::ncclNet_v11_t* net, void* req, size_t expect, double timeout_s) {
+  const std::vector<int> sizes = driver::wait(net, req, 1, timeout_s);
+  if (sizes[0] != static_cast<int>(expect)) {
+    raise(lioncubInvalidUsage, "a peer sent " + std::to_string(sizes[0]) + " bytes where " +
+                                   std::to_string(expect) +
+                                   " were expected: ranks passed different counts or algorithms");
+  }
+}
+}  // namespace
+
+void HostComm::allgatherv(void* buf, const size_t* offsets, const size_t* sizes) {
+  if (nranks_ == 1) return;
+  auto* b = static_cast<uint8_t*>(buf);
+  const int P = nranks_, next = (rank_ + 1) % P, prev = (rank_ + P - 1) % P;
+  for (int s = 0; s < P - 1; ++s) {
+    const int sb = (rank_ - s + P) % P, rb = (rank_ - s - 1 + 2 * P) % P;
+    std::vector<Pending> recvs;
+    std::vector<void*> sends;
+    post_recv(prev, b + offsets[rb], sizes[rb], &recvs);
+    post_send(next, b + offsets[sb], sizes[sb], &sends);
+    for (const Pending& p : recvs) wait_recv(net_, p.request, p.bytes, timeout_s_);
+    for (void* q : sends) wait(q);
+  }
+}
+
+void HostComm::alltoallv(const void* send, const size_t* send_offsets, const size_t* send_sizes,
+                         void* recv, const size_t* recv_offsets, const size_t* recv_sizes) {
+  const auto* s = static_cast<const uint8_t*>(send);
+  auto* d = static_cast<uint8_t*>(recv);
+  const int P = nranks_, r = rank_;
+  if (recv_sizes[r] != send_sizes[r]) raise(lioncubInternalError, "alltoallv: own block sizes differ");
+  if (send_sizes[r] > 0) std::memmove(d + recv_offsets[r], s + send_offsets[r], send_sizes[r]);
+  std::vector<Pending> recvs;
+  std::vector<void*> sends;
+  for (int k = 1; k < P; ++k) {
+    const int from = (r - k + P) % P;
+    post_recv(from, d + recv_offsets[from], recv_sizes[from], &recvs);
+  }
+  for (int k = 1; k < P; ++k) {
+    const int to = (r + k) % P;
+    post_send(to, s + send_offsets[to], send_sizes[to], &sends);
+  }
+  for (const Pending& p : recvs) wait_recv(net_, p.request, p.bytes, timeout_s_);
+  for (void* q : sends) wait(q);
+}
+
+template <class T>
+void HostComm::allreduce_sum(T* buf, size_t count, bool average, double* reduce_seconds,
+                             double* gather_seconds) {
+  const int P = nranks_, r = rank_, next = (r + 1) % P, prev = (r + P - 1) % P;
+  if constexpr (!std::is_floating_point_v<T>) {
+    if (average) raise(lioncubInvalidArgument, "allreduce: average needs a floating-point type");
+  }
+  if (P == 1 || count == 0) return;
+  std::vector<size_t> lo(static_cast<size_t>(P) + 1);
+  for (int j = 0; j <= P; ++j) lo[j] = count * static_cast<size_t>(j) / static_cast<size_t>(P);
+  size_t max_seg = 0;
+  for (int j = 0; j < P; ++j) max_seg = std::max(max_seg, lo[j + 1] - lo[j]);
+  std::vector<T> tmp(max_seg);
+  uint8_t* tmp_bytes = reinterpret_cast<uint8_t*>(tmp.data());
+  // Reduce-scatter: after step s, segment (r-s-1) holds s+2 ranks' sum; rank r ends owning r+1.
+  for (int s = 0; s < P - 1; ++s) {
+    const int sseg = (r - s + P) % P, rseg = (r - s - 1 + 2 * P) % P;
+    const size_t rn = lo[rseg + 1] - lo[rseg], sn = lo[sseg + 1] - lo[sseg];
+    std::vector<Pending> recvs;
+    std::vector<void*> sends;
+    post_recv(prev, tmp_bytes, rn * sizeof(T), &recvs);
+    post_send(next, reinterpret_cast<const uint8_t*>(buf + lo[sseg]), sn * sizeof(T), &sends);
+    T* acc = buf + lo[rseg];
+    size_t done = 0;
+    for (const Pending& p : recvs) {  // add chunk k while chunk k+1 is still arriving
+      wait_recv(net_, p.request, p.bytes, timeout_s_);
+      const double t0 = now_s();
+      const size_t n = p.bytes / sizeof(T);
+      T* __restrict a = acc + done;
+      const T* __restrict x = tmp.data() + done;
+      for (size_t i = 0; i < n; ++i) a[i] = static_cast<T>(a[i] + x[i]);
+      done += n;
+      if (reduce_seconds) *reduce_seconds += now_s() - t0;
+    }
+    for (void* q : sends) wait(q);
+  }
+  const int own = (r + 1) % P;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (average) {
+      const double t0 = now_s();
+      const T div = static_cast<T>(P);
+      for (size_t i = lo[own]; i < lo[own + 1]; ++i) buf[i] = buf[i] / div;
+      if (reduce_seconds) *reduce_seconds += now_s() - t0;
+    }
+  }
+  // Allgather of the owned segments: step s sends segment (r+1-s), receives (r-s).
+  const double t0 = now_s();
+  for (int s = 0; s < P - 1; ++s) {
+    const int sseg = (own - s + P) % P, rseg = (own - s - 1 + 2 * P) % P;
+    std::vector<Pending> recvs;
+    std::vector<void*> sends;
+    post_recv(prev, reinterpret_cast<uint8_t*>(buf + lo[rseg]), (lo[rseg + 1] - lo[rseg]) * sizeof(T),
+              &recvs);
+    post_send(next, reinterpret_cast<const uint8_t*>(buf + lo[sseg]),
+              (lo[sseg + 1] - lo[sseg]) * sizeof(T), &sends);
+    for (const Pending& p : recvs) wait_recv(net_, p.request, p.bytes, timeout_s_);
+    for (void* q : sends) wait(q);
+  }
+  if (gather_seconds) *gather_seconds += now_s() - t0;
+}
+
+template void HostComm::allreduce_sum<float>(float*, size_t, bool, double*, double*);
+template void HostComm::allreduce_sum<int32_t>(int32_t*, size_t, bool, double*, double*);
+template void HostComm::allreduce_sum<int16_t>(int16_t*, size_t, bool, double*, double*);
+template void HostComm::allreduce_sum<uint8_t>(uint8_t*, size_t, bool, double*, double*);
+
+}  // namespace lioncub::coll

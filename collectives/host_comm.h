@@ -1,0 +1,88 @@
+// The host backend: P processes exchanging CPU memory through a net plugin's ncclNet_v11_t table,
+// driven like NCCL's proxy (listen/connect/accept, isend/irecv/test). One connection per ordered
+// pair of ranks: the ring uses (r -> r+1), the all-to-all uses every pair.
+//
+// Primitives (every rank calls them in the same order with matching sizes; messages on a
+// connection match in order, so no tags are needed):
+//   allgatherv      ring, P-1 steps: step s sends block (r-s) to r+1, receives block (r-s-1)
+//                   from r-1, each block cut into chunks posted together
+//   alltoallv       pairwise: all receives posted, then the sends to r+1, r+2, ... r+P-1
+//   allreduce_sum   ring reduce-scatter then ring allgather over P segments; within a step the
+//                   chunks of the incoming segment are added as they arrive, so adding chunk k
+//                   overlaps receiving chunk k+1
+// Not thread-safe: one caller thread per communicator.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectives/store.h"
+#include "driver/driver.h"
+
+namespace lioncub::coll {
+
+struct Traffic {
+  uint64_t sent = 0;
+  uint64_t received = 0;
+};
+
+class HostComm {
+ public:
+  // Rendezvous through the store at `rendezvous` (rank 0 serves it); `plugin_path` is the net
+  // plugin library to dlopen.
+  HostComm(int nranks, int rank, const std::string& rendezvous, const std::string& plugin_path);
+  ~HostComm();
+  HostComm(const HostComm&) = delete;
+  HostComm& operator=(const HostComm&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return nranks_; }
+  const std::string& plugin_path() const { return plugin_path_; }
+  const Traffic& traffic() const { return traffic_; }
+
+  // Block j (bytes) lives at buf + offsets[j]; this rank's block is already in place.
+  void allgatherv(void* buf, const size_t* offsets, const size_t* sizes);
+  // Block j of send goes to rank j and lands in block (this rank) ... of rank j's recv; block j of
+  // recv comes from rank j. Own block is copied locally.
+  void alltoallv(const void* send, const size_t* send_offsets, const size_t* send_sizes,
+                 void* recv, const size_t* recv_offsets, const size_t* recv_sizes);
+  // In-place sum over ranks (average: the owner of each segment divides by P before the
+  // allgather, so every rank gets identical bits). T: float, int32_t, int16_t, uint8_t.
+  // reduce_seconds (optional) accumulates the time spent adding.
+  template <class T>
+  void allreduce_sum(T* buf, size_t count, bool average, double* reduce_seconds,
+                     double* gather_seconds);
+
+ private:
+  struct Pending {
+    void* request;
+    size_t bytes;
+  };
+  void* send_to(int peer, const void* data, size_t bytes);
+  void* recv_from(int peer, void* data, size_t bytes);
+  void wait(void* request);
+  // Posts chunks of a block to/from a peer; returns the requests.
+  void post_send(int peer, const uint8_t* data, size_t bytes, std::vector<void*>* reqs);
+  void post_recv(int peer, uint8_t* data, size_t bytes, std::vector<Pending>* reqs);
+  void connect_all(StoreClient& store, double deadline_s);
+
+  int nranks_ = 1;
+  int rank_ = 0;
+  std::string plugin_path_;
+  double timeout_s_ = 300.0;
+  std::unique_ptr<StoreServer> server_;
+  std::unique_ptr<driver::Plugin> plugin_;
+  std::unique_ptr<driver::Context> ctx_;
+  abi::ncclNet_v11_t* net_ = nullptr;
+  std::vector<void*> send_comms_;  // [peer], null for self
+  std::vector<void*> recv_comms_;
+  Traffic traffic_;
+};
+
+// Chunk size for a message of `bytes`: large enough to fill the pipe, small enough to overlap.
+size_t chunk_bytes(size_t bytes);
+
+}  // namespace lioncub::coll

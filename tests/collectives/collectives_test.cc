@@ -1,0 +1,197 @@
+// Multi-process tests of the host backend over lioncub's plugin on loopback: every rank checks
+// the full result against a reference computed here from all ranks' seeded inputs.
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "lioncub/lioncub.h"
+
+namespace lioncub::test {
+namespace {
+
+const std::vector<size_t> kSizes = {0, 1, 31, 33, 1000, 100003};
+
+size_t words(size_t n) { return (n + 31) / 32; }
+bool bit(const std::vector<uint32_t>& p, size_t i) { return (p[i / 32] >> (i % 32)) & 1u; }
+
+// Element i of rank r's code for case `seed`: 1-bit (0/1) or ternary (-1/0/+1).
+int sign_code(uint64_t seed, int r, size_t i) {
+  return static_cast<int>(splitmix64(seed * 1000003u + static_cast<uint64_t>(r) * 7919u + i * 2654435761u) & 1u);
+}
+int ternary_code(uint64_t seed, int r, size_t i) {
+  return static_cast<int>(splitmix64(seed * 1000003u + static_cast<uint64_t>(r) * 7919u + i * 2654435761u) % 3) - 1;
+}
+
+struct Planes {
+  std::vector<uint32_t> sign, nonzero;
+};
+
+Planes make_code(bool ternary, uint64_t seed, int r, size_t n) {
+  Planes p{std::vector<uint32_t>(words(n), 0), std::vector<uint32_t>(words(n), 0)};
+  for (size_t i = 0; i < n; ++i) {
+    const int v = ternary ? ternary_code(seed, r, i) : sign_code(seed, r, i);
+    if (ternary ? v > 0 : v == 1) p.sign[i / 32] |= 1u << (i % 32);
+    if (v != 0) p.nonzero[i / 32] |= 1u << (i % 32);
+  }
+  return p;
+}
+
+// The expected u of element i: majority of the P 1-bit codes, or sign of the ternary sum.
+int reference(bool ternary, uint64_t seed, int P, size_t i, lioncubTiePolicy_t tie, uint64_t step) {
+  int score = 0;  // 1-bit: 2*count - P; ternary: the exact sum
+  for (int r = 0; r < P; ++r) {
+    score += ternary ? ternary_code(seed, r, i) : (sign_code(seed, r, i) ? 1 : -1);
+  }
+  if (score > 0) return 1;
+  if (score < 0) return -1;
+  if (tie == lioncubTieZero) return 0;
+  return step % 2 == 0 ? 1 : -1;
+}
+
+// One rank's sweep over sizes and tie policies for one algorithm; "" when all match.
+std::string sweep_sign(lioncubComm_t comm, int P, lioncubAlgorithm_t algo, bool ternary) {
+  uint64_t seed = 1;
+  for (size_t n : kSizes) {
+    for (lioncubTiePolicy_t tie : {lioncubTieZero, lioncubTieAlternate}) {
+      for (uint64_t step : {uint64_t(0), uint64_t(1)}) {
+        if (tie == lioncubTieZero && step == 1) continue;
+        ++seed;
+        int rank = 0;
+        lioncubCommRank(comm, &rank);
+        Planes in = make_code(ternary, seed, rank, n);
+        const size_t W = words(n);
+        std::vector<uint32_t> sign(W + 1, 0xa5a5a5a5u), nonzero(W + 1, 0xa5a5a5a5u);
+        lioncubCollStats_t stats{};
+        const lioncubResult_t rc = lioncubSignAggregate(
+            comm, algo, ternary ? lioncubCodeTernary : lioncubCodeSign, in.sign.data(),
+            ternary ? in.nonzero.data() : nullptr, n, tie, step, sign.data(), nonzero.data(),
+            &stats, nullptr);
+        std::ostringstream where;
+        where << lioncubAlgorithmName(algo) << " P=" << P << " n=" << n << " tie=" << tie
+              << " step=" << step << ": ";
+        if (rc != lioncubSuccess) return where.str() + describe(rc);
+        if (algo != lioncubAlgoAuto && stats.algorithm != algo) return where.str() + "stats.algorithm";
+        if (algo == lioncubAlgoAuto &&
+            stats.algorithm == lioncubAlgoAuto) return where.str() + "auto did not report its choice";
+        if (P > 1 && W >= static_cast<size_t>(P) && stats.bytesSent == 0) {
+          return where.str() + "no bytes counted";
+        }
+        size_t wrong = 0;
+        std::ostringstream detail;
+        for (size_t i = 0; i < n; ++i) {
+          const int want = reference(ternary, seed, P, i, tie, step);
+          const int got = bit(nonzero, i) ? (bit(sign, i) ? 1 : -1) : 0;
+          if (got != want && wrong++ < 3) detail << " [" << i << "] got " << got << " want " << want;
+        }
+        if (wrong) return where.str() + std::to_string(wrong) + " wrong:" + detail.str();
+        if (n % 32 && ((sign[W - 1] >> (n % 32)) || (nonzero[W - 1] >> (n % 32)))) {
+          return where.str() + "pad bits set";
+        }
+        if (sign[W] != 0xa5a5a5a5u || nonzero[W] != 0xa5a5a5a5u) return where.str() + "wrote past the plane";
+      }
+    }
+  }
+  return "";
+}
+
+// value = j*3 + rank: sums and averages are exact in fp32 at these sizes.
+std::string sweep_allreduce(lioncubComm_t comm, int P, lioncubAlgorithm_t algo) {
+  int rank = 0;
+  lioncubCommRank(comm, &rank);
+  for (size_t n : kSizes) {
+    for (lioncubReduceOp_t op : {lioncubSum, lioncubAvg}) {
+      for (bool in_place : {false, true}) {
+        std::vector<float> send(n), recv(n, -1.0f);
+        for (size_t j = 0; j < n; ++j) send[j] = static_cast<float>(j * 3 + static_cast<size_t>(rank));
+        float* out = in_place ? send.data() : recv.data();
+        lioncubCollStats_t stats{};
+        const lioncubResult_t rc =
+            lioncubAllreduce(comm, algo, send.data(), out, n, lioncubFloat32, op, &stats, nullptr);
+        std::ostringstream where;
+        where << "allreduce " << lioncubAlgorithmName(algo) << " P=" << P << " n=" << n
+              << " op=" << op << " in_place=" << in_place << ": ";
+        if (rc != lioncubSuccess) return where.str() + describe(rc);
+        for (size_t j = 0; j < n; ++j) {
+          const float sum = static_cast<float>(static_cast<double>(P) * static_cast<double>(j * 3) +
+                                               P * (P - 1) / 2.0);
+          const float want = op == lioncubSum ? sum : sum / static_cast<float>(P);
+          if (out[j] != want) {
+            return where.str() + "[" + std::to_string(j) + "] got " + std::to_string(out[j]) +
+                   " want " + std::to_string(want);
+          }
+        }
+        if (!in_place) {
+          for (size_t j = 0; j < n; ++j) {
+            if (send[j] != static_cast<float>(j * 3 + static_cast<size_t>(rank))) return where.str() + "input changed";
+          }
+        }
+      }
+    }
+  }
+  return "";
+}
+
+struct Case {
+  int P;
+  lioncubAlgorithm_t algo;
+  bool ternary;
+};
+
+std::string case_name(const testing::TestParamInfo<Case>& info) {
+  std::string a = lioncubAlgorithmName(info.param.algo);
+  for (char& c : a) {
+    if (c == '-') c = '_';
+  }
+  return a + (info.param.ternary ? "_ternary" : "") + "_P" + std::to_string(info.param.P);
+}
+
+class Collectives : public testing::TestWithParam<Case> {};
+
+TEST_P(Collectives, MatchesReferenceOnEveryRank) {
+  const Case c = GetParam();
+  const std::string rdv = loopback(free_port());
+  const auto errors = run_all(c.P, [&](int rank) -> std::string {
+    lioncubComm_t comm = nullptr;
+    lioncubResult_t rc = lioncubCommInitHost(&comm, c.P, rank, rdv.c_str());
+    if (rc != lioncubSuccess) return "init: " + describe(rc);
+    int got_rank = -1, got_size = -1;
+    lioncubCommRank(comm, &got_rank);
+    lioncubCommSize(comm, &got_size);
+    if (got_rank != rank || got_size != c.P) return "rank/size getters";
+    std::string err = (c.algo == lioncubAlgoFull || c.algo == lioncubAlgoMean)
+                          ? sweep_allreduce(comm, c.P, c.algo)
+                          : sweep_sign(comm, c.P, c.algo, c.ternary);
+    rc = lioncubCommDestroy(comm);
+    if (err.empty() && rc != lioncubSuccess) err = "destroy: " + describe(rc);
+    return err;
+  });
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+}
+
+std::vector<Case> all_cases() {
+  std::vector<Case> v;
+  for (int P : {1, 2, 3, 4, 5}) {
+    v.push_back({P, lioncubAlgoAllgatherVote, false});
+    v.push_back({P, lioncubAlgoAlltoallVote, false});
+    v.push_back({P, lioncubAlgoQuant2Rs, true});
+    v.push_back({P, lioncubAlgoFull, false});
+  }
+  for (int P : {2, 3}) {
+    v.push_back({P, lioncubAlgoAuto, false});
+    v.push_back({P, lioncubAlgoAuto, true});
+    v.push_back({P, lioncubAlgoMean, false});
+  }
+  v.push_back({8, lioncubAlgoAlltoallVote, false});
+  v.push_back({8, lioncubAlgoQuant2Rs, true});
+  v.push_back({8, lioncubAlgoAllgatherVote, false});
+  v.push_back({8, lioncubAlgoMean, false});
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(HostBackend, Collectives, testing::ValuesIn(all_cases()), case_name);
+
+}  // namespace
+}  // namespace lioncub::test
