@@ -51,6 +51,22 @@ int reference(bool ternary, uint64_t seed, int P, size_t i, lioncubTiePolicy_t t
   return step % 2 == 0 ? 1 : -1;
 }
 
+// Bytes rank r sends, from the schedules in docs/collectives.md (shard j = words
+// [W*j/P, W*(j+1)/P); the ring allgather sends every block except the one of rank r+1).
+uint64_t expected_sent_bytes(lioncubAlgorithm_t algo, int P, int r, size_t W, lioncubTiePolicy_t tie) {
+  auto len = [&](int j) { return W * (j + 1) / P - W * j / P; };
+  if (algo == lioncubAlgoAllgatherVote) return 4ull * W * (P - 1);
+  const bool ternary = algo == lioncubAlgoQuant2Rs;
+  const size_t in_planes = ternary ? 2 : 1;
+  const size_t out_planes = (tie == lioncubTieZero && (ternary || P % 2 == 0)) ? 2 : 1;
+  uint64_t words = 0;
+  for (int j = 0; j < P; ++j) {
+    if (j != r) words += in_planes * len(j);
+    if (j != (r + 1) % P) words += out_planes * len(j);
+  }
+  return P == 1 ? 0 : 4 * words;
+}
+
 // One rank's sweep over sizes and tie policies for one algorithm; "" when all match.
 std::string sweep_sign(lioncubComm_t comm, int P, lioncubAlgorithm_t algo, bool ternary) {
   uint64_t seed = 1;
@@ -76,8 +92,10 @@ std::string sweep_sign(lioncubComm_t comm, int P, lioncubAlgorithm_t algo, bool 
         if (algo != lioncubAlgoAuto && stats.algorithm != algo) return where.str() + "stats.algorithm";
         if (algo == lioncubAlgoAuto &&
             stats.algorithm == lioncubAlgoAuto) return where.str() + "auto did not report its choice";
-        if (P > 1 && W >= static_cast<size_t>(P) && stats.bytesSent == 0) {
-          return where.str() + "no bytes counted";
+        const uint64_t want_sent = expected_sent_bytes(stats.algorithm, P, rank, W, tie);
+        if (stats.bytesSent != want_sent) {
+          return where.str() + "bytesSent " + std::to_string(stats.bytesSent) + ", want " +
+                 std::to_string(want_sent);
         }
         size_t wrong = 0;
         std::ostringstream detail;
