@@ -99,12 +99,12 @@ Request* Comm::isend(uint8_t* data, uint64_t size, int tag) {
   r->pending.store(pieces, std::memory_order_relaxed);
   live_.insert(req.release());
   Stream& ctrl = *streams_[0];
-  push(ctrl, Piece{r->header, kControlSize, 0, r});
-  if (inl && size > 0) push(ctrl, Piece{data, size, 0, r});
+  push(ctrl, Piece{r->header, kControlSize, 0, r, nullptr});
+  if (inl && size > 0) push(ctrl, Piece{data, size, 0, r, nullptr});
   if (!inl) {
     for_each_chunk(size, seq, params_.streams, params_.min_chunk,
                    [&](uint32_t stream, uint64_t off, uint64_t len) {
-                     push(*streams_[1 + stream], Piece{data + off, len, 0, r});
+                     push(*streams_[1 + stream], Piece{data + off, len, 0, r, nullptr});
                    });
   }
   return r;
@@ -127,10 +127,9 @@ Request* Comm::irecv(int n, uint8_t** data, const uint64_t* sizes, const int* ta
   }
   r->pending.store(n, std::memory_order_relaxed);
   live_.insert(req.release());
-  const bool was_backlogged = static_cast<int>(incoming_.size()) >= params_.max_requests;
-  posted_.push_back(r);
-  match_locked();
-  if (was_backlogged) streams_[0]->worker->wake();
+  // Staged messages are older than anything in incoming_: they match first.
+  if (match_staged_locked(r)) posted_.push_back(r);
+  rematch_locked();
   if (peer_closed_ && !posted_.empty() && incoming_.empty()) {
     // The request is returned; test() reports the failure.
     fail(abi::ncclRemoteError, "peer " + params_.peer + " closed its send comm; nothing more can arrive");
@@ -138,32 +137,58 @@ Request* Comm::irecv(int n, uint8_t** data, const uint64_t* sizes, const int* ta
   return r;
 }
 
+// Claims slot `slot` of `r` for a message of `size` bytes; sets the truncation error when the
+// receive buffer is too small. Returns whether the payload fits.
+bool Comm::claim_slot_locked(Request* r, int slot, uint64_t size, int32_t tag) {
+  Request::Slot& sl = r->slots[slot];
+  sl.matched = true;
+  sl.size = size;
+  --r->unmatched;
+  if (size <= sl.capacity) return true;
+  r->set_error(abi::ncclInvalidUsage,
+               "message truncated: peer " + params_.peer + " sent " + std::to_string(size) +
+                   " bytes with tag " + std::to_string(tag) + ", receive buffer holds " +
+                   std::to_string(sl.capacity));
+  return false;
+}
+
 // Pairs arrived messages, in arrival order, with the first posted receive slot of equal tag.
+// A message whose tag no posted slot wants is staged (drained into a buffer of the comm) so the
+// messages behind it can still match; only when the staging bound is reached does matching
+// stop at it, which leaves its bytes in the kernel (TCP backpressure on the sender).
 void Comm::match_locked() {
   while (!incoming_.empty()) {
     Incoming& in = incoming_.front();
-    Request* r = nullptr;
-    int slot = -1;
-    for (Request* p : posted_) {
-      for (int i = 0; i < p->n && slot < 0; ++i) {
-        if (!p->slots[i].matched && p->slots[i].tag == in.tag) slot = i;
-      }
-      if (slot >= 0) {
-        r = p;
+    // Per-tag order: an older unmatched (staged) message with this tag must match first.
+    bool older_same_tag = false;
+    for (const auto& st : staged_) {
+      if (st->target == nullptr && st->tag == in.tag) {
+        older_same_tag = true;
         break;
       }
     }
-    if (r == nullptr) return;  // its receive is not posted yet
-    Request::Slot& sl = r->slots[slot];
-    sl.matched = true;
-    sl.size = in.size;
-    const bool truncated = in.size > sl.capacity;
-    if (truncated) {
-      r->set_error(abi::ncclInvalidUsage,
-                   "message truncated: peer " + params_.peer + " sent " + std::to_string(in.size) +
-                       " bytes with tag " + std::to_string(in.tag) + ", receive buffer holds " +
-                       std::to_string(sl.capacity));
+    Request* r = nullptr;
+    int slot = -1;
+    if (!older_same_tag) {
+      for (Request* p : posted_) {
+        for (int i = 0; i < p->n && slot < 0; ++i) {
+          if (!p->slots[i].matched && p->slots[i].tag == in.tag) slot = i;
+        }
+        if (slot >= 0) {
+          r = p;
+          break;
+        }
+      }
     }
+    if (r == nullptr) {
+      const uint64_t charge = in.size + kStagedOverhead;
+      if (staged_bytes_ + charge > params_.staging_bytes) return;  // bound reached: wait
+      stage_locked(in);
+      incoming_.pop_front();
+      continue;
+    }
+    Request::Slot& sl = r->slots[slot];
+    const bool truncated = !claim_slot_locked(r, slot, in.size, in.tag);
     if (in.size <= params_.inline_max) {
       if (!truncated && in.size > 0) std::memcpy(sl.data, in.inline_data.data(), in.size);
       r->pending.fetch_sub(1, std::memory_order_acq_rel);
@@ -176,12 +201,89 @@ void Comm::match_locked() {
       for_each_chunk(in.size, in.seq, params_.streams, params_.min_chunk,
                      [&](uint32_t stream, uint64_t off, uint64_t len) {
                        push(*streams_[1 + stream],
-                            Piece{base != nullptr ? base + off : nullptr, len, 0, r});
+                            Piece{base != nullptr ? base + off : nullptr, len, 0, r, nullptr});
                      });
     }
-    if (--r->unmatched == 0) posted_.erase(std::find(posted_.begin(), posted_.end(), r));
+    if (r->unmatched == 0) posted_.erase(std::find(posted_.begin(), posted_.end(), r));
     incoming_.pop_front();
   }
+}
+
+// match_locked, then wakes the control worker if it had stopped reading (incoming_ full) and
+// matching made room.
+void Comm::rematch_locked() {
+  const bool was_backlogged = static_cast<int>(incoming_.size()) >= params_.max_requests;
+  match_locked();
+  if (was_backlogged && static_cast<int>(incoming_.size()) < params_.max_requests) {
+    streams_[0]->worker->wake();
+  }
+}
+
+// Moves the front of incoming_ into staged_: inline bytes are copied now; striped chunks are
+// queued on the data streams (in the same deterministic order as a matched message, so the
+// streams' byte order is unchanged) with the staging buffer as their target.
+void Comm::stage_locked(Incoming& in) {
+  auto owned = std::make_unique<Staged>();
+  Staged* st = owned.get();
+  st->seq = in.seq;
+  st->size = in.size;
+  st->tag = in.tag;
+  if (in.size > 0) st->buf.reset(new uint8_t[in.size]);
+  int64_t pieces = 0;
+  if (in.size <= params_.inline_max) {
+    if (in.size > 0) std::memcpy(st->buf.get(), in.inline_data.data(), in.size);
+  } else {
+    for_each_chunk(in.size, in.seq, params_.streams, params_.min_chunk,
+                   [&](uint32_t, uint64_t, uint64_t) { ++pieces; });
+  }
+  st->pending = pieces;
+  staged_.push_back(std::move(owned));
+  staged_bytes_ += in.size + kStagedOverhead;
+  if (pieces > 0) {
+    for_each_chunk(in.size, in.seq, params_.streams, params_.min_chunk,
+                   [&](uint32_t stream, uint64_t off, uint64_t len) {
+                     push(*streams_[1 + stream], Piece{st->buf.get() + off, len, 0, nullptr, st});
+                   });
+  }
+}
+
+// Matches the unmatched slots of a new receive with staged messages (oldest with the slot's
+// tag first) and delivers those already drained. Returns whether slots remain unmatched.
+bool Comm::match_staged_locked(Request* r) {
+  std::vector<Staged*> ready;
+  for (int i = 0; i < r->n; ++i) {
+    for (const auto& st : staged_) {
+      if (st->target != nullptr || st->tag != r->slots[i].tag) continue;
+      claim_slot_locked(r, i, st->size, st->tag);
+      st->target = r;
+      st->slot = i;
+      if (st->pending == 0) ready.push_back(st.get());
+      break;
+    }
+  }
+  const bool unmatched = r->unmatched > 0;
+  for (Staged* st : ready) deliver_staged_locked(st);
+  return unmatched;
+}
+
+// A staged message that is both matched and drained: copy it out, complete its slot (the
+// request's last touch), free it.
+void Comm::deliver_staged_locked(Staged* st) {
+  Request* r = st->target;
+  const Request::Slot& sl = r->slots[st->slot];
+  if (st->size <= sl.capacity && st->size > 0) std::memcpy(sl.data, st->buf.get(), st->size);
+  staged_bytes_ -= st->size + kStagedOverhead;
+  staged_.erase(std::find_if(staged_.begin(), staged_.end(),
+                             [st](const std::unique_ptr<Staged>& p) { return p.get() == st; }));
+  r->pending.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+// A data-stream piece of a staged message arrived.
+void Comm::finish_stage(Staged* st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--st->pending > 0 || st->target == nullptr) return;
+  deliver_staged_locked(st);
+  rematch_locked();  // staging room was freed
 }
 
 Comm::TestResult Comm::test(Request* r, int* sizes) {
@@ -331,7 +433,7 @@ void Comm::move_bytes(Stream& s, bool sending) {
       throw_remote("peer closed the connection with a receive in flight");
     }
     uint64_t moved = static_cast<uint64_t>(n);
-    std::vector<Request*> finished;
+    std::vector<Piece> finished;
     {
       std::lock_guard<std::mutex> lock(s.mu);
       s.last_progress_ms = now_ms();
@@ -341,12 +443,18 @@ void Comm::move_bytes(Stream& s, bool sending) {
         p.done += take;
         moved -= take;
         if (p.done == p.len) {
-          finished.push_back(p.req);
+          finished.push_back(Piece{nullptr, 0, 0, p.req, p.stage});
           s.queue.pop_front();
         }
       }
     }
-    for (Request* r : finished) finish_piece(r);
+    for (const Piece& p : finished) {
+      if (p.stage != nullptr) {
+        finish_stage(p.stage);
+      } else {
+        finish_piece(p.req);
+      }
+    }
   }
 }
 
@@ -392,7 +500,7 @@ void Comm::read_control(Stream& s) {
       std::memmove(ctrl_buf_.data(), ctrl_buf_.data() + used, ctrl_have_ - used);
       ctrl_have_ -= used;
     }
-    match_locked();
+    rematch_locked();
   }
 }
 

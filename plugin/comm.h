@@ -23,12 +23,29 @@
 
 namespace lioncub::net {
 
+struct Staged;
+
 // A contiguous run of bytes to move on one stream. ptr == nullptr discards (truncated receive).
+// A piece serves either a request (req) or the drain of a staged message (stage).
 struct Piece {
   uint8_t* ptr = nullptr;
   uint64_t len = 0;
   uint64_t done = 0;
   Request* req = nullptr;
+  Staged* stage = nullptr;
+};
+
+// A message that arrived before any posted receive slot wanted its tag. Its payload is drained
+// into `buf` (owned by the comm) so that the messages behind it can still match; a later irecv
+// with its tag copies it out. Guarded by the comm's mu_.
+struct Staged {
+  uint64_t seq = 0;
+  uint64_t size = 0;
+  int32_t tag = 0;
+  std::unique_ptr<uint8_t[]> buf;
+  int64_t pending = 0;       // pieces still arriving on data streams
+  Request* target = nullptr; // matched slot waiting for the drain to finish
+  int slot = -1;
 };
 
 struct Stream {
@@ -52,6 +69,7 @@ struct CommParams {
   int threads = 1;
   int max_requests = 256;
   int64_t stall_timeout_ms = 0;
+  uint64_t staging_bytes = 0;  // receive: bound on bytes held by staged messages
   std::string peer;  // "address:port" for messages
 };
 
@@ -100,27 +118,39 @@ class Comm {
   void push(Stream& s, const Piece& p);
   void move_bytes(Stream& s, bool sending);
   void read_control(Stream& s);
-  void match_locked();
-  void finish_piece(Request* r);
-  [[noreturn]] void throw_failure();
-  std::string stream_name(const Stream& s) const;
-
-  const Kind kind_;
-  const CommParams params_;
-  std::vector<std::unique_ptr<Stream>> streams_;  // [0] control, [1 + i] data stream i
-  std::vector<std::unique_ptr<Worker>> workers_;
-
-  std::mutex mu_;
-  uint64_t next_seq_ = 0;                    // messages posted (send) or parsed (receive)
-  std::unordered_set<Request*> live_;        // requests handed out, not yet freed
-  std::deque<Request*> posted_;              // receives with unmatched slots, post order
   struct Incoming {
     uint64_t seq;
     uint64_t size;
     int32_t tag;
     std::vector<uint8_t> inline_data;
   };
-  std::deque<Incoming> incoming_;            // arrived messages not yet matched
+  // Charged per staged message on top of its size, so empty messages are bounded too.
+  static constexpr uint64_t kStagedOverhead = 128;
+  bool claim_slot_locked(Request* r, int slot, uint64_t size, int32_t tag);
+  void match_locked();
+  void rematch_locked();
+  void stage_locked(Incoming& in);
+  bool match_staged_locked(Request* r);
+  void deliver_staged_locked(Staged* st);
+  void finish_piece(Request* r);
+  void finish_stage(Staged* st);
+  [[noreturn]] void throw_failure();
+  std::string stream_name(const Stream& s) const;
+
+  const Kind kind_;
+  const CommParams params_;
+  std::vector<std::unique_ptr<Stream>> streams_;  // [0] control, [1 + i] data stream i
+
+  std::mutex mu_;
+  uint64_t next_seq_ = 0;                    // messages posted (send) or parsed (receive)
+  std::unordered_set<Request*> live_;        // requests handed out, not yet freed
+  std::deque<Request*> posted_;              // receives with unmatched slots, post order
+  std::deque<Incoming> incoming_;            // arrived messages not yet matched or staged
+  // Staged messages in arrival order: unmatched ones (target == nullptr) and matched ones whose
+  // drain is still in progress. A message matches only if no older unmatched message has its
+  // tag, so per-tag order is kept.
+  std::deque<std::unique_ptr<Staged>> staged_;
+  uint64_t staged_bytes_ = 0;                // charged for staged_, bounded by staging_bytes
   std::vector<uint8_t> ctrl_buf_;            // control receive staging (control worker only)
   size_t ctrl_have_ = 0;
   bool peer_closed_ = false;                 // control stream saw an orderly EOF (guarded by mu_)
@@ -128,6 +158,10 @@ class Comm {
   std::atomic<abi::ncclResult_t> fail_code_{abi::ncclSuccess};
   std::mutex fail_mu_;
   std::string fail_msg_;
+
+  // Last, so it is destroyed first: if a worker's thread fails to start, the workers already
+  // running are joined before the members they use are destroyed.
+  std::vector<std::unique_ptr<Worker>> workers_;
 };
 
 }  // namespace lioncub::net

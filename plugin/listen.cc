@@ -124,6 +124,7 @@ std::unique_ptr<Comm> ListenComm::complete(Group& g) {
   cp.threads = static_cast<int>(settings_.threads);
   cp.max_requests = static_cast<int>(settings_.max_requests);
   cp.stall_timeout_ms = settings_.stall_timeout_ms;
+  cp.staging_bytes = static_cast<uint64_t>(settings_.staging_bytes);
   cp.peer = g.peer;
   log_info("accepted connection from %s: %u data streams, chunk %u, inline %u", g.peer.c_str(),
            cp.streams, g.control_hello.min_chunk, cp.inline_max);

@@ -30,6 +30,9 @@ const std::vector<IntParamSpec> kSpecs = {
     {"rcvbuf", "LIONCUB_NET_RCVBUF", nullptr, 0, 0, 1 << 30, "SO_RCVBUF, 0 = kernel autotuning"},
     {"speed_mbps", "LIONCUB_NET_SPEED_MBPS", nullptr, 0, 0, 1 << 30,
      "link speed reported to NCCL, 0 = /sys/class/net/<if>/speed (10000 if unknown)"},
+    {"staging_bytes", "LIONCUB_NET_STAGING_BYTES", nullptr, int64_t{256} << 20, 0, int64_t{64} << 30,
+     "bytes per receive comm for messages that arrive before their receive is posted; "
+     "0 = none (such a message blocks those behind it)"},
 };
 
 std::mutex g_mu;
@@ -73,8 +76,8 @@ Settings load_settings(const std::function<const char*(const char*)>& getenv_fn)
   int64_t* slots[] = {&s.streams,      &s.threads,           &s.min_chunk,
                       &s.inline_max,   &s.max_requests,      &s.connect_timeout_ms,
                       &s.stall_timeout_ms, &s.sndbuf,        &s.rcvbuf,
-                      &s.speed_mbps};
-  static_assert(sizeof(slots) / sizeof(slots[0]) == 10);
+                      &s.speed_mbps,   &s.staging_bytes};
+  static_assert(sizeof(slots) / sizeof(slots[0]) == 11);
   for (size_t i = 0; i < kSpecs.size(); ++i) {
     const IntParamSpec& spec = kSpecs[i];
     *slots[i] = spec.def;

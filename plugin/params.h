@@ -37,6 +37,7 @@ struct Settings {
   int64_t sndbuf;             // SO_SNDBUF, 0 = kernel autotuning
   int64_t rcvbuf;             // SO_RCVBUF, 0 = kernel autotuning
   int64_t speed_mbps;         // reported link speed override, 0 = read from /sys
+  int64_t staging_bytes;      // receive side: bound on early (unmatched) messages held per comm
   std::string ifname;         // interface filter (NCCL syntax: prefix list, ^ excludes, = exact)
   std::string ifname_source;  // "default", env var name
 };

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <exception>
+#include <string>
 
 #include "comm.h"
 #include "error.h"
@@ -67,28 +69,45 @@ void Worker::rearm() {
   }
 }
 
+// The loop body never lets an exception escape the thread (that would std::terminate the
+// whole NCCL process): any failure, e.g. bad_alloc while re-arming or checking stalls, fails
+// the comm instead and the worker keeps serving wake-ups until it is stopped.
 void Worker::run() {
   constexpr int kMaxEvents = 32;
   epoll_event events[kMaxEvents];
   while (!stop_.load(std::memory_order_acquire)) {
-    rearm();
-    const bool busy = !comm_.failed() && comm_.busy(streams_);
-    const int timeout = busy ? static_cast<int>(comm_.tick_ms()) : -1;
-    const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      comm_.fail(abi::ncclSystemError, "epoll_wait failed in worker " + std::to_string(id_));
-      break;
-    }
-    for (int i = 0; i < n; ++i) {
-      if (events[i].data.ptr == nullptr) {
-        uint64_t count;
-        [[maybe_unused]] ssize_t r = ::read(event_.get(), &count, sizeof(count));
-        continue;
+    try {
+      rearm();
+      const bool busy = !comm_.failed() && comm_.busy(streams_);
+      const int timeout = busy ? static_cast<int>(comm_.tick_ms()) : -1;
+      const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        comm_.fail(abi::ncclSystemError, "epoll_wait failed in worker " + std::to_string(id_));
+        break;
       }
-      if (!comm_.failed()) comm_.service(*static_cast<Stream*>(events[i].data.ptr), events[i].events);
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.ptr == nullptr) {
+          uint64_t count;
+          [[maybe_unused]] ssize_t r = ::read(event_.get(), &count, sizeof(count));
+          continue;
+        }
+        if (!comm_.failed()) comm_.service(*static_cast<Stream*>(events[i].data.ptr), events[i].events);
+      }
+      if (busy && !comm_.failed()) comm_.check_stalls(streams_, now_ms());
+    } catch (const std::exception& e) {
+      fail_quietly(e.what());
+    } catch (...) {
+      fail_quietly("unknown exception");
     }
-    if (busy && !comm_.failed()) comm_.check_stalls(streams_, now_ms());
+  }
+}
+
+void Worker::fail_quietly(const char* what) noexcept {
+  try {
+    comm_.fail(abi::ncclSystemError,
+               std::string("progress worker ") + std::to_string(id_) + " failed: " + what);
+  } catch (...) {
   }
 }
 

@@ -30,6 +30,7 @@ class Worker {
  private:
   void run();
   void rearm();
+  void fail_quietly(const char* what) noexcept;
 
   Comm& comm_;
   int id_;

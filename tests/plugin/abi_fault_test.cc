@@ -43,12 +43,15 @@ class EnvVar {
   const char* name_;
 };
 
-// The child accepts, signals, then never posts a receive (stalls) until it is killed.
+// The child accepts, signals, then never posts a receive (stalls) until it is killed. Staging
+// is off in the child: otherwise it would absorb up to LIONCUB_NET_STAGING_BYTES of messages
+// nobody receives, and the sender would stall only after that.
 struct SilentReceiver {
   Pipe handles, ready;
   pid_t pid;
   SilentReceiver() {
     pid = spawn([this] {
+      ::setenv("LIONCUB_NET_STAGING_BYTES", "0", 1);
       driver::Context ctx(net());
       driver::Handle h;
       void* lc = driver::listen(net(), ctx.get(), 0, &h);
