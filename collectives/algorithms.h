@@ -11,9 +11,9 @@
 namespace lioncub::coll {
 
 struct SignArgs {
-  lioncubAlgorithm_t algo;  // resolved: allgather-vote, alltoall-vote or quant2-rs
+  lioncubAlgorithm_t algo;  // resolved: allgather-vote, alltoall-vote, quant2-rs, packed-sum
   const uint32_t* sign;
-  const uint32_t* nonzero;  // quant2-rs only
+  const uint32_t* nonzero;  // ternary codes only (quant2-rs, packed-sum); null for 1-bit codes
   size_t numel;
   lioncubTiePolicy_t tie;
   uint64_t step;
@@ -27,5 +27,10 @@ inline size_t shard_lo(size_t words, int P, int j) {
 }
 
 void sign_aggregate(HostComm& comm, const SignArgs& a, lioncubCollStats_t* stats);
+
+// packed-sum's lane width for P ranks: 2, 4 or 8 bits, 0 when 8-bit lanes could overflow.
+int packed_sum_width(int P, bool ternary);
+// packed-sum (packed_sum.cc); needs packed_sum_width(P, ternary) != 0.
+void packed_sum(HostComm& comm, const SignArgs& a, lioncubCollStats_t* stats);
 
 }  // namespace lioncub::coll

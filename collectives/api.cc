@@ -244,20 +244,20 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
       return fail(lioncubInvalidArgument, "algorithm '%s' is a float allreduce: use lioncubAllreduce",
                   kNames[a]);
     }
-    if (algo == lioncubAlgoPackedSum) {
-      return fail(lioncubNotSupported, "algorithm 'packed-sum' is not implemented yet");
-    }
     const int P = comm->host->size();
     const bool ternary = code == lioncubCodeTernary;
     if (algo == lioncubAlgoAuto) {
       algo = ternary ? lioncubAlgoQuant2Rs : (P <= 2 ? lioncubAlgoAllgatherVote : lioncubAlgoAlltoallVote);
     }
-    if (ternary && algo != lioncubAlgoQuant2Rs) {
+    if (ternary && algo != lioncubAlgoQuant2Rs && algo != lioncubAlgoPackedSum) {
       return fail(lioncubInvalidArgument, "algorithm '%s' takes 1-bit sign codes, not ternary",
                   kNames[algo]);
     }
     if (!ternary && algo == lioncubAlgoQuant2Rs) {
       return fail(lioncubInvalidArgument, "algorithm 'quant2-rs' takes 2-bit ternary codes");
+    }
+    if (ternary && nonzero == nullptr && numel > 0) {
+      return fail(lioncubInvalidArgument, "a ternary code needs its nonzero plane");
     }
     if (!ternary && nonzero != nullptr) {
       return fail(lioncubInvalidArgument, "a 1-bit sign code has no nonzero plane: pass NULL");

@@ -74,6 +74,13 @@ void gather_result(HostComm& comm, size_t W, bool two_planes, const uint32_t* re
 void sign_aggregate(HostComm& comm, const SignArgs& a, lioncubCollStats_t* stats) {
   const int P = comm.size(), r = comm.rank();
   const size_t W = lioncubPackedWords(a.numel);
+  if (a.algo == lioncubAlgoPackedSum) {
+    if (packed_sum_width(P, a.nonzero != nullptr) != 0) return packed_sum(comm, a, stats);
+    // Lanes of 8 bits could overflow: fall back to the all-to-all algorithm for this code.
+    SignArgs b = a;
+    b.algo = a.nonzero != nullptr ? lioncubAlgoQuant2Rs : lioncubAlgoAlltoallVote;
+    return sign_aggregate(comm, b, stats);
+  }
   const double t_start = driver::now_s();
   double t_exchange = 0, t_reduce = 0, t_gather = 0;
 

@@ -185,7 +185,7 @@ typedef enum {
   lioncubAlgoAllgatherVote = 1, /* "allgather-vote": allgather 1-bit codes, vote locally */
   lioncubAlgoAlltoallVote = 2,  /* "alltoall-vote": all-to-all 1-bit shards, vote, allgather */
   lioncubAlgoQuant2Rs = 3,      /* "quant2-rs": all-to-all 2-bit shards, exact sum, allgather */
-  lioncubAlgoPackedSum = 4,     /* "packed-sum": not implemented yet (lioncubNotSupported) */
+  lioncubAlgoPackedSum = 4,     /* "packed-sum": integer sum-allreduce of w-bit lanes */
   lioncubAlgoFull = 5,          /* "full": fp32 ring allreduce */
   lioncubAlgoMean = 6,          /* "mean": fp32 ring allreduce-average */
   lioncubNumAlgorithms = 7
@@ -211,6 +211,9 @@ typedef struct {
  * allgather-vote and alltoall-vote; the result is the majority (ties per `tie`, `step`).
  * code lioncubCodeTernary: `sign` and `nonzero` are the 2-bit planes; algorithm quant2-rs; the
  * result is the sign of the exact sum (zero sums per `tie`).
+ * packed-sum takes either code: each element becomes a w-bit lane (w = 2, 4 or 8 by nranks),
+ * summed as integers by a ring allreduce; where 8-bit lanes could overflow (nranks > 255, or
+ * > 127 for ternary) it runs alltoall-vote / quant2-rs instead and says so in stats->algorithm.
  * auto: alltoall-vote for sign codes (allgather-vote when nranks <= 2), quant2-rs for ternary.
  * Result: signOut and nonzeroOut (lioncubPackedWords(numel) words each). nonzeroOut may be NULL
  * only when no element can be 0: sign code with odd nranks or lioncubTieAlternate, or ternary

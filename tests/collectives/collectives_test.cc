@@ -53,9 +53,17 @@ int reference(bool ternary, uint64_t seed, int P, size_t i, lioncubTiePolicy_t t
 
 // Bytes rank r sends, from the schedules in docs/collectives.md (shard j = words
 // [W*j/P, W*(j+1)/P); the ring allgather sends every block except the one of rank r+1).
-uint64_t expected_sent_bytes(lioncubAlgorithm_t algo, int P, int r, size_t W, lioncubTiePolicy_t tie) {
+uint64_t expected_sent_bytes(lioncubAlgorithm_t algo, int P, int r, size_t W, lioncubTiePolicy_t tie,
+                             int lanes) {
   auto len = [&](int j) { return W * (j + 1) / P - W * j / P; };
   if (algo == lioncubAlgoAllgatherVote) return 4ull * W * (P - 1);
+  if (algo == lioncubAlgoPackedSum) {  // ring allreduce of B bytes: all segments but r+1, r+2
+    if (P == 1) return 0;
+    const int w = lanes;
+    const uint64_t B = 4ull * W * w;
+    auto seg = [&](int j) { return B * (j + 1) / P - B * j / P; };
+    return 2 * B - seg((r + 1) % P) - seg((r + 2) % P);
+  }
   const bool ternary = algo == lioncubAlgoQuant2Rs;
   const size_t in_planes = ternary ? 2 : 1;
   const size_t out_planes = (tie == lioncubTieZero && (ternary || P % 2 == 0)) ? 2 : 1;
@@ -92,7 +100,10 @@ std::string sweep_sign(lioncubComm_t comm, int P, lioncubAlgorithm_t algo, bool 
         if (algo != lioncubAlgoAuto && stats.algorithm != algo) return where.str() + "stats.algorithm";
         if (algo == lioncubAlgoAuto &&
             stats.algorithm == lioncubAlgoAuto) return where.str() + "auto did not report its choice";
-        const uint64_t want_sent = expected_sent_bytes(stats.algorithm, P, rank, W, tie);
+        // packed-sum's lane width: sums up to P (1-bit) or 2P (ternary) fit in 2, 4 or 8 bits.
+        const int max_sum = ternary ? 2 * P : P;
+        const int lanes = max_sum <= 3 ? 2 : max_sum <= 15 ? 4 : 8;
+        const uint64_t want_sent = expected_sent_bytes(stats.algorithm, P, rank, W, tie, lanes);
         if (stats.bytesSent != want_sent) {
           return where.str() + "bytesSent " + std::to_string(stats.bytesSent) + ", want " +
                  std::to_string(want_sent);
@@ -196,6 +207,8 @@ std::vector<Case> all_cases() {
     v.push_back({P, lioncubAlgoAlltoallVote, false});
     v.push_back({P, lioncubAlgoQuant2Rs, true});
     v.push_back({P, lioncubAlgoFull, false});
+    v.push_back({P, lioncubAlgoPackedSum, false});
+    v.push_back({P, lioncubAlgoPackedSum, true});
   }
   for (int P : {2, 3}) {
     v.push_back({P, lioncubAlgoAuto, false});
@@ -206,6 +219,8 @@ std::vector<Case> all_cases() {
   v.push_back({8, lioncubAlgoQuant2Rs, true});
   v.push_back({8, lioncubAlgoAllgatherVote, false});
   v.push_back({8, lioncubAlgoMean, false});
+  v.push_back({8, lioncubAlgoPackedSum, false});
+  v.push_back({8, lioncubAlgoPackedSum, true});
   return v;
 }
 

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "collectives/algorithms.h"
 #include "collectives/host_comm.h"
+#include "collectives/lanes.h"
 #include "harness.h"
 #include "lioncub/lioncub.h"
 
@@ -68,7 +70,9 @@ TEST(CommArgs, BadCollectiveArgumentsReturnErrors) {
             lioncubInvalidArgument);
   EXPECT_EQ(agg(lioncubAlgoFull, lioncubCodeSign, nullptr, z.data()), lioncubInvalidArgument);
   EXPECT_NE(last().find("lioncubAllreduce"), std::string::npos) << last();
-  EXPECT_EQ(agg(lioncubAlgoPackedSum, lioncubCodeSign, nullptr, z.data()), lioncubNotSupported);
+  EXPECT_EQ(agg(lioncubAlgoPackedSum, lioncubCodeSign, nullptr, z.data()), lioncubSuccess) << last();
+  EXPECT_EQ(agg(lioncubAlgoPackedSum, lioncubCodeTernary, nullptr, z.data()), lioncubInvalidArgument);
+  EXPECT_EQ(agg(lioncubAlgoPackedSum, lioncubCodeTernary, b.data(), nullptr), lioncubInvalidArgument);
   EXPECT_EQ(agg(static_cast<lioncubAlgorithm_t>(42), lioncubCodeSign, nullptr, z.data()),
             lioncubInvalidArgument);
   EXPECT_EQ(agg(lioncubAlgoAllgatherVote, lioncubCodeTernary, b.data(), z.data()),
@@ -282,6 +286,43 @@ TEST(HostPrimitives, IntegerSumsAndUnevenAlltoall) {
     });
     for (const std::string& e : errors) EXPECT_EQ(e, "") << "P=" << P;
   }
+}
+
+// packed-sum's word math: lanes spread and compressed back, and the lane width by P.
+TEST(PackedLanes, SpreadCompressRoundTripAndWidths) {
+  for (uint32_t x : {0u, 1u, 0x80000000u, 0xdeadbeefu, 0xffffffffu, 0x12345678u}) {
+    uint32_t l2[2], l4[4], l8[8];
+    coll::spread_lanes<2>(x, l2);
+    coll::spread_lanes<4>(x, l4);
+    coll::spread_lanes<8>(x, l8);
+    for (int i = 0; i < 32; ++i) {
+      const uint32_t b = (x >> i) & 1u;
+      EXPECT_EQ((l2[i * 2 / 32] >> (i * 2 % 32)) & 3u, b);
+      EXPECT_EQ((l4[i * 4 / 32] >> (i * 4 % 32)) & 15u, b);
+      EXPECT_EQ((l8[i * 8 / 32] >> (i * 8 % 32)) & 255u, b);
+    }
+    EXPECT_EQ(coll::compress_lanes<2>(l2, 0), x);
+    EXPECT_EQ(coll::compress_lanes<4>(l4, 0), x);
+    EXPECT_EQ(coll::compress_lanes<8>(l8, 0), x);
+    // Bit k of each lane: shift the lanes up by k and read plane k.
+    uint32_t sh[8];
+    for (int q = 0; q < 8; ++q) sh[q] = l8[q] << 5;
+    EXPECT_EQ(coll::compress_lanes<8>(sh, 5), x);
+    EXPECT_EQ(coll::compress_lanes<8>(sh, 4), 0u);
+  }
+  EXPECT_EQ(coll::packed_sum_width(1, false), 2);
+  EXPECT_EQ(coll::packed_sum_width(3, false), 2);
+  EXPECT_EQ(coll::packed_sum_width(4, false), 4);
+  EXPECT_EQ(coll::packed_sum_width(15, false), 4);
+  EXPECT_EQ(coll::packed_sum_width(16, false), 8);
+  EXPECT_EQ(coll::packed_sum_width(255, false), 8);
+  EXPECT_EQ(coll::packed_sum_width(256, false), 0);  // falls back to alltoall-vote
+  EXPECT_EQ(coll::packed_sum_width(1, true), 2);
+  EXPECT_EQ(coll::packed_sum_width(2, true), 4);
+  EXPECT_EQ(coll::packed_sum_width(7, true), 4);
+  EXPECT_EQ(coll::packed_sum_width(8, true), 8);
+  EXPECT_EQ(coll::packed_sum_width(127, true), 8);
+  EXPECT_EQ(coll::packed_sum_width(128, true), 0);  // falls back to quant2-rs
 }
 
 }  // namespace
