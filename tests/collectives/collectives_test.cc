@@ -76,9 +76,10 @@ uint64_t expected_sent_bytes(lioncubAlgorithm_t algo, int P, int r, size_t W, li
 }
 
 // One rank's sweep over sizes and tie policies for one algorithm; "" when all match.
-std::string sweep_sign(lioncubComm_t comm, int P, lioncubAlgorithm_t algo, bool ternary) {
+std::string sweep_sign(lioncubComm_t comm, int P, lioncubAlgorithm_t algo, bool ternary,
+                       const std::vector<size_t>& sizes) {
   uint64_t seed = 1;
-  for (size_t n : kSizes) {
+  for (size_t n : sizes) {
     for (lioncubTiePolicy_t tie : {lioncubTieZero, lioncubTieAlternate}) {
       for (uint64_t step : {uint64_t(0), uint64_t(1)}) {
         if (tie == lioncubTieZero && step == 1) continue;
@@ -126,15 +127,16 @@ std::string sweep_sign(lioncubComm_t comm, int P, lioncubAlgorithm_t algo, bool 
   return "";
 }
 
-// value = j*3 + rank: sums and averages are exact in fp32 at these sizes.
-std::string sweep_allreduce(lioncubComm_t comm, int P, lioncubAlgorithm_t algo) {
+// value = (j mod 65536)*3 + rank: sums and averages stay below 2^24, exact in fp32.
+std::string sweep_allreduce(lioncubComm_t comm, int P, lioncubAlgorithm_t algo,
+                            const std::vector<size_t>& sizes) {
   int rank = 0;
   lioncubCommRank(comm, &rank);
-  for (size_t n : kSizes) {
+  for (size_t n : sizes) {
     for (lioncubReduceOp_t op : {lioncubSum, lioncubAvg}) {
       for (bool in_place : {false, true}) {
         std::vector<float> send(n), recv(n, -1.0f);
-        for (size_t j = 0; j < n; ++j) send[j] = static_cast<float>(j * 3 + static_cast<size_t>(rank));
+        for (size_t j = 0; j < n; ++j) send[j] = static_cast<float>((j % 65536) * 3 + static_cast<size_t>(rank));
         float* out = in_place ? send.data() : recv.data();
         lioncubCollStats_t stats{};
         const lioncubResult_t rc =
@@ -144,7 +146,7 @@ std::string sweep_allreduce(lioncubComm_t comm, int P, lioncubAlgorithm_t algo) 
               << " op=" << op << " in_place=" << in_place << ": ";
         if (rc != lioncubSuccess) return where.str() + describe(rc);
         for (size_t j = 0; j < n; ++j) {
-          const float sum = static_cast<float>(static_cast<double>(P) * static_cast<double>(j * 3) +
+          const float sum = static_cast<float>(static_cast<double>(P) * static_cast<double>((j % 65536) * 3) +
                                                P * (P - 1) / 2.0);
           const float want = op == lioncubSum ? sum : sum / static_cast<float>(P);
           if (out[j] != want) {
@@ -154,7 +156,7 @@ std::string sweep_allreduce(lioncubComm_t comm, int P, lioncubAlgorithm_t algo) 
         }
         if (!in_place) {
           for (size_t j = 0; j < n; ++j) {
-            if (send[j] != static_cast<float>(j * 3 + static_cast<size_t>(rank))) return where.str() + "input changed";
+            if (send[j] != static_cast<float>((j % 65536) * 3 + static_cast<size_t>(rank))) return where.str() + "input changed";
           }
         }
       }
@@ -167,6 +169,7 @@ struct Case {
   int P;
   lioncubAlgorithm_t algo;
   bool ternary;
+  bool large = false;  // n = 2^22 only
 };
 
 std::string case_name(const testing::TestParamInfo<Case>& info) {
@@ -174,7 +177,8 @@ std::string case_name(const testing::TestParamInfo<Case>& info) {
   for (char& c : a) {
     if (c == '-') c = '_';
   }
-  return a + (info.param.ternary ? "_ternary" : "") + "_P" + std::to_string(info.param.P);
+  return a + (info.param.ternary ? "_ternary" : "") + "_P" + std::to_string(info.param.P) +
+         (info.param.large ? "_n4M" : "");
 }
 
 class Collectives : public testing::TestWithParam<Case> {};
@@ -190,9 +194,10 @@ TEST_P(Collectives, MatchesReferenceOnEveryRank) {
     lioncubCommRank(comm, &got_rank);
     lioncubCommSize(comm, &got_size);
     if (got_rank != rank || got_size != c.P) return "rank/size getters";
+    const std::vector<size_t> sizes = c.large ? std::vector<size_t>{size_t(1) << 22} : kSizes;
     std::string err = (c.algo == lioncubAlgoFull || c.algo == lioncubAlgoMean)
-                          ? sweep_allreduce(comm, c.P, c.algo)
-                          : sweep_sign(comm, c.P, c.algo, c.ternary);
+                          ? sweep_allreduce(comm, c.P, c.algo, sizes)
+                          : sweep_sign(comm, c.P, c.algo, c.ternary, sizes);
     rc = lioncubCommDestroy(comm);
     if (err.empty() && rc != lioncubSuccess) err = "destroy: " + describe(rc);
     return err;
@@ -221,6 +226,15 @@ std::vector<Case> all_cases() {
   v.push_back({8, lioncubAlgoMean, false});
   v.push_back({8, lioncubAlgoPackedSum, false});
   v.push_back({8, lioncubAlgoPackedSum, true});
+  // 2^22 elements (16 MiB of fp32 per rank for full), and 16 ranks.
+  for (lioncubAlgorithm_t a : {lioncubAlgoAllgatherVote, lioncubAlgoAlltoallVote, lioncubAlgoFull}) {
+    v.push_back({4, a, false, true});
+  }
+  v.push_back({4, lioncubAlgoQuant2Rs, true, true});
+  v.push_back({4, lioncubAlgoPackedSum, true, true});
+  v.push_back({16, lioncubAlgoAlltoallVote, false});
+  v.push_back({16, lioncubAlgoQuant2Rs, true});
+  v.push_back({16, lioncubAlgoPackedSum, false});
   return v;
 }
 

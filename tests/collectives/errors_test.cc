@@ -181,6 +181,35 @@ TEST(Mismatch, DifferentCountsFailOnEveryRank) {
   ::unsetenv("LIONCUB_TIMEOUT_MS");
 }
 
+// LIONCUB_NET_PLUGIN: a path that does not load is a clear error on every rank; the built
+// plugin named explicitly works.
+TEST(Plugin, SelectedByEnvironment) {
+  ::setenv("LIONCUB_NET_PLUGIN", "/nonexistent/libnccl-net-none.so", 1);
+  std::string rdv = loopback(free_port());
+  auto errors = run_all(2, [&](int rank) -> std::string {
+    lioncubComm_t comm = nullptr;
+    const lioncubResult_t rc = lioncubCommInitHost(&comm, 2, rank, rdv.c_str());
+    if (rc != lioncubSystemError) return "want lioncubSystemError, got " + describe(rc);
+    if (last().find("LIONCUB_NET_PLUGIN") == std::string::npos) return "message: " + last();
+    return "";
+  }, 30.0);
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+  ::setenv("LIONCUB_NET_PLUGIN", LIONCUB_NET_PLUGIN_PATH, 1);
+  rdv = loopback(free_port());
+  errors = run_all(2, [&](int rank) -> std::string {
+    lioncubComm_t comm = nullptr;
+    lioncubResult_t rc = lioncubCommInitHost(&comm, 2, rank, rdv.c_str());
+    if (rc != lioncubSuccess) return "init: " + describe(rc);
+    float x = 1.0f;
+    rc = lioncubAllreduce(comm, lioncubAlgoFull, &x, &x, 1, lioncubFloat32, lioncubSum, nullptr, nullptr);
+    lioncubCommDestroy(comm);
+    if (rc != lioncubSuccess || x != 2.0f) return "allreduce: " + describe(rc);
+    return "";
+  }, 30.0);
+  ::unsetenv("LIONCUB_NET_PLUGIN");
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+}
+
 // torchrun-style and mpirun-style environments.
 TEST(FromEnv, TorchrunAndOpenMpiVariables) {
   const int port = free_port();
