@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "collectives/algorithms.h"
 #include "collectives/host_comm.h"
@@ -17,6 +18,8 @@
 
 struct lioncubComm {
   std::unique_ptr<lioncub::coll::HostComm> host;
+  bool checked = false;  // the first collective's arguments were compared across ranks
+  bool check_every_call = false;  // LIONCUB_CHECK_ARGS=1
 };
 
 namespace lioncub::coll {
@@ -112,8 +115,55 @@ lioncubResult_t init_host(lioncubComm_t* comm, int nranks, int rank, const char*
   auto c = std::make_unique<lioncubComm>();
   c->host = std::make_unique<HostComm>(nranks, rank, rendezvous ? rendezvous : "",
                                        nranks > 1 ? plugin_path() : std::string());
+  const char* check = std::getenv("LIONCUB_CHECK_ARGS");
+  c->check_every_call = check != nullptr && std::strcmp(check, "1") == 0;
   *comm = c.release();
   return lioncubSuccess;
+}
+
+// What every rank must agree on for one call. Compared on the first collective of a
+// communicator (every call with LIONCUB_CHECK_ARGS=1): a ring allgather of P descriptors, so
+// every rank sees every descriptor and all fail together on a mismatch.
+struct Descriptor {
+  uint32_t magic = 0x4c434353;  // "LCCS"
+  uint32_t call = 0;            // 1 sign aggregate, 2 allreduce
+  uint32_t algo = 0;
+  uint32_t code = 0;            // sign aggregate: code; allreduce: dtype
+  uint32_t tie = 0;             // sign aggregate: tie; allreduce: op
+  uint32_t pad = 0;
+  uint64_t numel = 0;
+  uint64_t step = 0;
+};
+static_assert(sizeof(Descriptor) == 40);
+
+std::string describe_call(const Descriptor& d) {
+  const char* a = lioncubAlgorithmName(static_cast<lioncubAlgorithm_t>(d.algo));
+  std::string s = d.call == 1 ? "sign aggregate" : d.call == 2 ? "allreduce" : "unknown call";
+  s += std::string(" algorithm ") + (a ? a : "?") + ", " + (d.call == 1 ? "code " : "dtype ") +
+       std::to_string(d.code) + ", " + (d.call == 1 ? "tie " : "op ") + std::to_string(d.tie) +
+       ", n = " + std::to_string(d.numel);
+  if (d.call == 1) s += ", step " + std::to_string(d.step);
+  return s;
+}
+
+void check_agreement(lioncubComm& c, const Descriptor& mine) {
+  if (c.checked && !c.check_every_call) return;
+  c.checked = true;
+  HostComm& h = *c.host;
+  const int P = h.size();
+  if (P == 1) return;
+  std::vector<Descriptor> all(static_cast<size_t>(P));
+  all[h.rank()] = mine;
+  std::vector<size_t> off(P), sz(P, sizeof(Descriptor));
+  for (int j = 0; j < P; ++j) off[j] = j * sizeof(Descriptor);
+  h.allgatherv(all.data(), off.data(), sz.data());
+  for (int j = 0; j < P; ++j) {
+    if (std::memcmp(&all[j], &all[0], sizeof(Descriptor)) != 0) {
+      raise(lioncubInvalidUsage, "ranks disagree: rank 0 called " + describe_call(all[0]) +
+                                     ", rank " + std::to_string(j) + " called " +
+                                     describe_call(all[j]));
+    }
+  }
 }
 
 }  // namespace
@@ -277,6 +327,14 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
                     ternary ? "ternary codes" : "an even number of ranks");
       }
     }
+    Descriptor d;
+    d.call = 1;
+    d.algo = static_cast<uint32_t>(algo);
+    d.code = static_cast<uint32_t>(code);
+    d.tie = static_cast<uint32_t>(tie);
+    d.numel = numel;
+    d.step = step;
+    check_agreement(*comm, d);
     const Traffic before = comm->host->traffic();
     sign_aggregate(*comm->host, SignArgs{algo, sign, nonzero, numel, tie, step, signOut, nonzeroOut},
                    stats);
@@ -314,6 +372,13 @@ lioncubResult_t lioncubAllreduce(lioncubComm_t comm, lioncubAlgorithm_t algo, co
                       reinterpret_cast<uintptr_t>(recvbuf) % alignof(float) != 0)) {
       return fail(lioncubInvalidArgument, "buffers must be 4-byte aligned");
     }
+    Descriptor d;
+    d.call = 2;
+    d.algo = static_cast<uint32_t>(algo == lioncubAlgoAuto ? lioncubAlgoFull : algo);
+    d.code = static_cast<uint32_t>(dtype);
+    d.tie = static_cast<uint32_t>(op);
+    d.numel = count;
+    check_agreement(*comm, d);
     const double t0 = lioncub::driver::now_s();
     const Traffic before = comm->host->traffic();
     if (count > 0 && sendbuf != recvbuf) std::memmove(recvbuf, sendbuf, count * sizeof(float));

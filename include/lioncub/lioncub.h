@@ -158,7 +158,9 @@ LIONCUB_API lioncubResult_t lioncubApply(size_t numel, lioncubDataType_t paramTy
 
 /* ---- Communicators and collectives ----------------------------------------------------------
  * See docs/collectives.md. A communicator is used by one thread at a time; every rank calls the
- * same collectives in the same order with the same count, code, algorithm and tie policy. */
+ * same collectives in the same order with the same count, code, algorithm, tie policy and step.
+ * The first collective of a communicator checks that across ranks (LIONCUB_CHECK_ARGS=1: every
+ * call) and returns lioncubInvalidUsage on every rank when they differ. */
 
 typedef struct lioncubComm* lioncubComm_t;
 

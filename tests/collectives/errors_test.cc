@@ -210,6 +210,55 @@ TEST(Plugin, SelectedByEnvironment) {
   for (const std::string& e : errors) EXPECT_EQ(e, "");
 }
 
+// The first collective's arguments are compared across ranks: every rank fails, naming both.
+TEST(Mismatch, DifferentAlgorithmOrTieFailsOnEveryRank) {
+  for (int variant = 0; variant < 3; ++variant) {
+    const std::string rdv = loopback(free_port());
+    const auto errors = run_all(3, [&](int rank) -> std::string {
+      lioncubComm_t comm = nullptr;
+      lioncubResult_t rc = lioncubCommInitHost(&comm, 3, rank, rdv.c_str());
+      if (rc != lioncubSuccess) return "init: " + describe(rc);
+      const size_t n = 1000;
+      std::vector<uint32_t> in(32, 0x0f0f0f0fu), s(32), z(32);
+      const bool odd_one = rank == 2;
+      const lioncubAlgorithm_t algo =
+          (variant == 0 && odd_one) ? lioncubAlgoAllgatherVote : lioncubAlgoAlltoallVote;
+      const lioncubTiePolicy_t tie = (variant == 1 && odd_one) ? lioncubTieAlternate : lioncubTieZero;
+      const uint64_t step = (variant == 2 && odd_one) ? 1 : 0;
+      rc = lioncubSignAggregate(comm, algo, lioncubCodeSign, in.data(), nullptr, n, tie, step,
+                                s.data(), z.data(), nullptr, nullptr);
+      const std::string msg = last();
+      lioncubCommDestroy(comm);
+      if (rc != lioncubInvalidUsage) return "want lioncubInvalidUsage, got " + describe(rc);
+      if (msg.find("rank 2") == std::string::npos) return "message: " + msg;
+      return "";
+    }, 40.0);
+    for (const std::string& e : errors) EXPECT_EQ(e, "") << "variant " << variant;
+  }
+}
+
+// With LIONCUB_CHECK_ARGS=1 every call is compared, not only the first.
+TEST(Mismatch, CheckEveryCallWhenAsked) {
+  ::setenv("LIONCUB_CHECK_ARGS", "1", 1);
+  const std::string rdv = loopback(free_port());
+  const auto errors = run_all(2, [&](int rank) -> std::string {
+    lioncubComm_t comm = nullptr;
+    lioncubResult_t rc = lioncubCommInitHost(&comm, 2, rank, rdv.c_str());
+    if (rc != lioncubSuccess) return "init: " + describe(rc);
+    std::vector<float> x(100, 1.0f);
+    rc = lioncubAllreduce(comm, lioncubAlgoFull, x.data(), x.data(), 100, lioncubFloat32, lioncubSum,
+                          nullptr, nullptr);
+    if (rc != lioncubSuccess) return "first call: " + describe(rc);
+    rc = lioncubAllreduce(comm, lioncubAlgoFull, x.data(), x.data(), 100, lioncubFloat32,
+                          rank == 0 ? lioncubSum : lioncubAvg, nullptr, nullptr);
+    lioncubCommDestroy(comm);
+    if (rc != lioncubInvalidUsage) return "want lioncubInvalidUsage, got " + describe(rc);
+    return "";
+  }, 40.0);
+  ::unsetenv("LIONCUB_CHECK_ARGS");
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+}
+
 // torchrun-style and mpirun-style environments.
 TEST(FromEnv, TorchrunAndOpenMpiVariables) {
   const int port = free_port();
