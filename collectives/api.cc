@@ -115,7 +115,7 @@ lioncubResult_t init_host(lioncubComm_t* comm, int nranks, int rank, const char*
   auto c = std::make_unique<lioncubComm>();
   c->host = std::make_unique<HostComm>(nranks, rank, rendezvous ? rendezvous : "",
                                        nranks > 1 ? plugin_path() : std::string());
-  const char* check = std::getenv("LIONCUB_CHECK_ARGS");
+  const char* check = env("LIONCUB_CHECK_ARGS");
   c->check_every_call = check != nullptr && std::strcmp(check, "1") == 0;
   *comm = c.release();
   return lioncubSuccess;

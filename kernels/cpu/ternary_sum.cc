@@ -19,25 +19,13 @@ inline void count_at(const TernaryArgs& a, Load&& load, W (&pos)[K], W (&neg)[K]
 
 template <int K>
 void reencode_impl(const TernaryArgs& a) {
-  const size_t words = packed_words(a.numel);
-  const size_t wide_end = a.numel / 32 / kWideWords * kWideWords;
-  for (size_t w = 0; w < wide_end; w += kWideWords) {
-    Wide pos[K], neg[K], gt, eq, sign, nonzero;
-    count_at<K>(a, [&](const uint32_t* p) { return load_wide(p + w); }, pos, neg);
+  write_planes(a.numel, a.sign, a.nonzero, [&](auto load, auto& sign, auto& nonzero) {
+    using W = std::remove_reference_t<decltype(sign)>;
+    W pos[K], neg[K], gt, eq;
+    count_at<K>(a, load, pos, neg);
     compare_counters<K>(pos, neg, gt, eq);
     resolve_ties(gt, eq, a.alternate, a.alternate_positive, sign, nonzero);
-    store_wide(a.sign + w, sign);
-    if (a.nonzero) store_wide(a.nonzero + w, nonzero);
-  }
-  for (size_t w = wide_end; w < words; ++w) {
-    uint32_t pos[K], neg[K], gt, eq, sign, nonzero;
-    count_at<K>(a, [&](const uint32_t* p) { return p[w]; }, pos, neg);
-    compare_counters<K>(pos, neg, gt, eq);
-    resolve_ties(gt, eq, a.alternate, a.alternate_positive, sign, nonzero);
-    const uint32_t valid = valid_bits(w, a.numel);
-    a.sign[w] = sign & valid;
-    if (a.nonzero) a.nonzero[w] = nonzero & valid;
-  }
+  });
 }
 
 template <int K>

@@ -10,25 +10,11 @@ namespace {
 
 template <int K>
 void vote_impl(const VoteArgs& a) {
-  const size_t words = packed_words(a.numel);
-  const size_t wide_end = a.numel / 32 / kWideWords * kWideWords;  // whole wide words, no pad
-  for (size_t w = 0; w < wide_end; w += kWideWords) {
-    Wide cnt[K];
-    count_inputs<K>(a.nvec, [&](int v) { return load_wide(a.codes + v * a.stride + w); }, cnt);
-    Wide sign, nonzero;
+  write_planes(a.numel, a.sign, a.nonzero, [&](auto load, auto& sign, auto& nonzero) {
+    std::remove_reference_t<decltype(sign)> cnt[K];
+    count_inputs<K>(a.nvec, [&](int v) { return load(a.codes + v * a.stride); }, cnt);
     majority_planes<K>(cnt, a.nvec, a.alternate, a.alternate_positive, sign, nonzero);
-    store_wide(a.sign + w, sign);
-    if (a.nonzero) store_wide(a.nonzero + w, nonzero);
-  }
-  for (size_t w = wide_end; w < words; ++w) {
-    uint32_t cnt[K];
-    count_inputs<K>(a.nvec, [&](int v) { return a.codes[v * a.stride + w]; }, cnt);
-    uint32_t sign, nonzero;
-    majority_planes<K>(cnt, a.nvec, a.alternate, a.alternate_positive, sign, nonzero);
-    const uint32_t valid = valid_bits(w, a.numel);
-    a.sign[w] = sign & valid;
-    if (a.nonzero) a.nonzero[w] = nonzero & valid;
-  }
+  });
 }
 
 template <int K>
