@@ -237,6 +237,10 @@ LIONCUB_API lioncubResult_t lioncubAllreduce(lioncubComm_t comm, lioncubAlgorith
                                              lioncubDataType_t dtype, lioncubReduceOp_t op,
                                              lioncubCollStats_t* stats, cudaStream_t stream);
 
+/* ---- NCCL backend (issue 4) ------------------------------------------------------------------ */
+
+/* ---- Lion Cub optimizer step (issue 5) ------------------------------------------------------- */
+
 #ifdef __cplusplus
 }
 #endif
