@@ -252,6 +252,14 @@ lioncubResult_t lioncubCommSize(lioncubComm_t comm, int* nranks) {
   return lioncubSuccess;
 }
 
+lioncubResult_t lioncubCommMemory(lioncubComm_t comm, lioncubMemory_t* mem) {
+  if (comm == nullptr || mem == nullptr) {
+    return fail(lioncubInvalidArgument, "lioncubCommMemory: comm or mem is NULL");
+  }
+  *mem = lioncubMemHost;  // the NCCL backend answers lioncubMemDevice
+  return lioncubSuccess;
+}
+
 const char* lioncubAlgorithmName(lioncubAlgorithm_t algo) {
   const int a = static_cast<int>(algo);
   return (a >= 0 && a < lioncubNumAlgorithms) ? lioncub::coll::kNames[a] : nullptr;

@@ -181,6 +181,9 @@ LIONCUB_API lioncubResult_t lioncubCommInitFromEnv(lioncubComm_t* comm);
 LIONCUB_API lioncubResult_t lioncubCommDestroy(lioncubComm_t comm);
 LIONCUB_API lioncubResult_t lioncubCommRank(lioncubComm_t comm, int* rank);
 LIONCUB_API lioncubResult_t lioncubCommSize(lioncubComm_t comm, int* nranks);
+/* Where the buffers of this communicator's collectives live: lioncubMemHost for a host
+ * communicator, lioncubMemDevice for one over NCCL. */
+LIONCUB_API lioncubResult_t lioncubCommMemory(lioncubComm_t comm, lioncubMemory_t* mem);
 
 typedef enum {
   lioncubAlgoAuto = 0,          /* "auto": picks one and reports it in the statistics */
