@@ -4,6 +4,7 @@
 #include "bitslice.h"
 #include "error.h"
 #include "kernels.h"
+#include "lanes.h"
 
 namespace lioncub {
 namespace {
@@ -138,6 +139,58 @@ lioncubResult_t ternary(const char* fn, const uint32_t* signs, const uint32_t* n
   return lioncubSuccess;
 }
 
+lioncubResult_t check_lanes(const char* fn, lioncubCode_t code, int width) {
+  LIONCUB_REQUIRE(code == lioncubCodeSign || code == lioncubCodeTernary, "%s: unknown code %d", fn, int(code));
+  LIONCUB_REQUIRE(width == 2 || width == 4 || width == 8, "%s: laneBits %d is not 2, 4 or 8", fn, width);
+  return lioncubSuccess;
+}
+
+// Lane words move as 8-byte (2-bit lanes) or 16-byte vectors on the device.
+size_t lane_alignment(int width) { return width == 2 ? 8 : 16; }
+
+lioncubResult_t lane_pack(lioncubCode_t code, const uint32_t* sign, const uint32_t* nonzero,
+                          size_t numel, int width, uint32_t* lanes, lioncubMemory_t mem,
+                          cudaStream_t stream) {
+  const char* fn = "lioncubLanePack";
+  LIONCUB_CHECK(check_memory(fn, mem));
+  LIONCUB_CHECK(check_lanes(fn, code, width));
+  const bool ternary = code == lioncubCodeTernary;
+  if (numel == 0) return lioncubSuccess;
+  LIONCUB_CHECK(check_buffer(fn, "sign", sign, 4));
+  if (ternary) LIONCUB_CHECK(check_buffer(fn, "nonzero (needed for a ternary code)", nonzero, 4));
+  LIONCUB_CHECK(check_buffer(fn, "lanes", lanes, lane_alignment(width)));
+  LaneArgs a{numel, width, ternary, sign, ternary ? nonzero : nullptr, lanes, 0, false, false,
+             nullptr, nullptr};
+  if (mem == lioncubMemDevice) return cuda::lane_pack(a, stream);
+  cpu::lane_pack(a);
+  return lioncubSuccess;
+}
+
+lioncubResult_t lane_resolve(lioncubCode_t code, const uint32_t* lanes, int nvec, size_t numel,
+                             int width, lioncubTiePolicy_t tie, uint64_t step, uint32_t* sign,
+                             uint32_t* nonzero, lioncubMemory_t mem, cudaStream_t stream) {
+  const char* fn = "lioncubLaneResolve";
+  LIONCUB_CHECK(check_memory(fn, mem));
+  LIONCUB_CHECK(check_lanes(fn, code, width));
+  LIONCUB_CHECK(check_tie(fn, tie));
+  const bool ternary = code == lioncubCodeTernary;
+  const int max_sum = ternary ? 2 * nvec : nvec;
+  LIONCUB_REQUIRE(nvec >= 1 && max_sum < (1 << width),
+                  "%s: nvec %d needs sums up to %d, which overflow %d-bit lanes", fn, nvec,
+                  max_sum, width);
+  if (numel == 0) return lioncubSuccess;
+  LIONCUB_CHECK(check_buffer(fn, "lanes", lanes, lane_alignment(width)));
+  LIONCUB_CHECK(check_buffer(fn, "signOut", sign, 4));
+  if (nonzero || (tie == lioncubTieZero && (ternary || nvec % 2 == 0))) {
+    LIONCUB_CHECK(check_buffer(fn, "nonzeroOut (needed when results can be 0)", nonzero, 4));
+  }
+  LaneArgs a{numel, width, ternary, nullptr, nullptr, const_cast<uint32_t*>(lanes), nvec,
+             tie == lioncubTieAlternate, alternate_positive(step), sign, nonzero};
+  if (mem == lioncubMemDevice) return cuda::lane_resolve(a, stream);
+  cpu::lane_resolve(a);
+  return lioncubSuccess;
+}
+
 lioncubResult_t apply(size_t numel, lioncubDataType_t type, void* params, const lioncubUpdate_t* u,
                       float lr, float wd, lioncubMemory_t mem, cudaStream_t stream) {
   const char* fn = "lioncubApply";
@@ -227,6 +280,29 @@ lioncubResult_t lioncubTernaryReencode(const uint32_t* signs, const uint32_t* no
     return ternary("lioncubTernaryReencode", signs, nonzeros, strideWords, nvec, numel, tie, step,
                    signOut, nonzeroOut, nullptr, mem, stream);
   });
+}
+
+lioncubResult_t lioncubLanePack(lioncubCode_t code, const uint32_t* sign, const uint32_t* nonzero,
+                                size_t numel, int laneBits, uint32_t* lanes, lioncubMemory_t mem,
+                                cudaStream_t stream) {
+  return guarded("lioncubLanePack", [&] {
+    return lane_pack(code, sign, nonzero, numel, laneBits, lanes, mem, stream);
+  });
+}
+
+lioncubResult_t lioncubLaneResolve(lioncubCode_t code, const uint32_t* lanes, int nvec,
+                                   size_t numel, int laneBits, lioncubTiePolicy_t tie,
+                                   uint64_t step, uint32_t* signOut, uint32_t* nonzeroOut,
+                                   lioncubMemory_t mem, cudaStream_t stream) {
+  return guarded("lioncubLaneResolve", [&] {
+    return lane_resolve(code, lanes, nvec, numel, laneBits, tie, step, signOut, nonzeroOut, mem,
+                        stream);
+  });
+}
+
+int lioncubLaneBits(lioncubCode_t code, int nvec) {
+  if (nvec < 1 || (code != lioncubCodeSign && code != lioncubCodeTernary)) return 0;
+  return lane_width_for(nvec, code == lioncubCodeTernary);
 }
 
 lioncubResult_t lioncubApply(size_t numel, lioncubDataType_t paramType, void* params,

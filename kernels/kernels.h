@@ -52,6 +52,20 @@ struct TernaryArgs {
   int16_t* sums;      // sum
 };
 
+// packed-sum's lanes (lanes.h): pack a code into w-bit lanes, or resolve summed lanes into planes.
+struct LaneArgs {
+  size_t numel;
+  int width;  // 2, 4 or 8
+  bool ternary;
+  const uint32_t* sign;     // pack input
+  const uint32_t* nonzero;  // pack input, ternary only
+  uint32_t* lanes;          // pack output; resolve input (read only)
+  int nvec;                 // resolve
+  bool alternate, alternate_positive;
+  uint32_t* sign_out;     // resolve
+  uint32_t* nonzero_out;  // resolve, may be null
+};
+
 struct ApplyArgs {
   size_t numel;
   lioncubDataType_t param_type;
@@ -69,6 +83,8 @@ struct ApplyArgs {
   void vote_count(const VoteArgs& a);       \
   void ternary_sum(const TernaryArgs& a);   \
   void ternary_reencode(const TernaryArgs& a); \
+  void lane_pack(const LaneArgs& a);        \
+  void lane_resolve(const LaneArgs& a);     \
   void apply(const ApplyArgs& a);
 
 namespace cpu {
@@ -90,6 +106,8 @@ lioncubResult_t vote(const VoteArgs& a, cudaStream_t stream);
 lioncubResult_t vote_count(const VoteArgs& a, cudaStream_t stream);
 lioncubResult_t ternary_sum(const TernaryArgs& a, cudaStream_t stream);
 lioncubResult_t ternary_reencode(const TernaryArgs& a, cudaStream_t stream);
+lioncubResult_t lane_pack(const LaneArgs& a, cudaStream_t stream);
+lioncubResult_t lane_resolve(const LaneArgs& a, cudaStream_t stream);
 lioncubResult_t apply(const ApplyArgs& a, cudaStream_t stream);
 int device_count();
 }  // namespace cuda

@@ -15,6 +15,8 @@ lioncubResult_t vote(const VoteArgs&, cudaStream_t) { return unsupported(); }
 lioncubResult_t vote_count(const VoteArgs&, cudaStream_t) { return unsupported(); }
 lioncubResult_t ternary_sum(const TernaryArgs&, cudaStream_t) { return unsupported(); }
 lioncubResult_t ternary_reencode(const TernaryArgs&, cudaStream_t) { return unsupported(); }
+lioncubResult_t lane_pack(const LaneArgs&, cudaStream_t) { return unsupported(); }
+lioncubResult_t lane_resolve(const LaneArgs&, cudaStream_t) { return unsupported(); }
 lioncubResult_t apply(const ApplyArgs&, cudaStream_t) { return unsupported(); }
 int device_count() { return 0; }
 

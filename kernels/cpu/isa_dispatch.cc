@@ -34,6 +34,10 @@ void ternary_sum(const TernaryArgs& a) { use_avx2() ? avx2::ternary_sum(a) : bas
 void ternary_reencode(const TernaryArgs& a) {
   use_avx2() ? avx2::ternary_reencode(a) : baseline::ternary_reencode(a);
 }
+void lane_pack(const LaneArgs& a) { use_avx2() ? avx2::lane_pack(a) : baseline::lane_pack(a); }
+void lane_resolve(const LaneArgs& a) {
+  use_avx2() ? avx2::lane_resolve(a) : baseline::lane_resolve(a);
+}
 void apply(const ApplyArgs& a) { use_avx2() ? avx2::apply(a) : baseline::apply(a); }
 
 }  // namespace lioncub::cpu
