@@ -1,11 +1,13 @@
-// The compressed collectives, written once over the backend primitives (allgatherv, alltoallv,
-// allreduce_sum). Only the host backend exists so far; the NCCL backend will offer the same three.
+// The compressed collectives, written once over the Backend primitives (backend.h): the host
+// backend (host_comm.h) and the NCCL backend (nccl_comm.h) run the same code; buffers are in the
+// backend's memory(), kernels run through the kernels' C API on its stream(), and temporary
+// buffers are the backend's scratch slots.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-#include "collectives/host_comm.h"
+#include "collectives/backend.h"
 #include "lioncub/lioncub.h"
 
 namespace lioncub::coll {
@@ -26,11 +28,22 @@ inline size_t shard_lo(size_t words, int P, int j) {
   return words * static_cast<size_t>(j) / static_cast<size_t>(P);
 }
 
-void sign_aggregate(HostComm& comm, const SignArgs& a, lioncubCollStats_t* stats);
+// Fills stats->algorithm and the seconds (0 on untimed backends); bytes are filled by the caller.
+void sign_aggregate(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats);
 
 // packed-sum's lane width for P ranks: 2, 4 or 8 bits, 0 when 8-bit lanes could overflow.
 int packed_sum_width(int P, bool ternary);
 // packed-sum (packed_sum.cc); needs packed_sum_width(P, ternary) != 0.
-void packed_sum(HostComm& comm, const SignArgs& a, lioncubCollStats_t* stats);
+void packed_sum(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats);
+
+// Float allreduce (full / mean): sum or average of count fp32 values.
+void float_allreduce(Backend& comm, lioncubAlgorithm_t algo, const float* send, float* recv,
+                     size_t count, bool average, lioncubCollStats_t* stats);
+
+// Throws Error carrying rc with the kernel's message when rc is not success.
+void check_kernel(lioncubResult_t rc, const char* what);
+
+// Wall-clock seconds (the seconds statistics; api.cc zeroes them on untimed backends).
+double now_s();
 
 }  // namespace lioncub::coll

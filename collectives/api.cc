@@ -1,6 +1,7 @@
 // The C entry points of the communicators and collectives: argument checks, then the algorithm
-// code (sign_aggregate.cc) over the host backend (host_comm.cc). Nothing is thrown across the C
-// ABI: run() maps lioncub::coll::Error and driver::DriverError to result codes and messages.
+// code (sign_aggregate.cc, packed_sum.cc) over a backend: host (host_comm.cc) or NCCL
+// (nccl_comm.cc, LIONCUB_HAVE_NCCL builds). Nothing is thrown across the C ABI: run() maps
+// lioncub::coll::Error and driver::DriverError to result codes and messages.
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -13,11 +14,16 @@
 
 #include "collectives/algorithms.h"
 #include "collectives/host_comm.h"
+#include "collectives/link_model.h"
 #include "collectives/status.h"
+#if defined(LIONCUB_HAVE_NCCL)
+#include "collectives/nccl_comm.h"
+#endif
 #include "kernels/error.h"
 
 struct lioncubComm {
-  std::unique_ptr<lioncub::coll::HostComm> host;
+  std::unique_ptr<lioncub::coll::Backend> backend;
+  lioncub::coll::Link link;  // auto's link model
   bool checked = false;  // the first collective's arguments were compared across ranks
   bool check_every_call = false;  // LIONCUB_CHECK_ARGS=1
 };
@@ -113,8 +119,10 @@ lioncubResult_t init_host(lioncubComm_t* comm, int nranks, int rank, const char*
                 nranks);
   }
   auto c = std::make_unique<lioncubComm>();
-  c->host = std::make_unique<HostComm>(nranks, rank, rendezvous ? rendezvous : "",
-                                       nranks > 1 ? plugin_path() : std::string());
+  auto host = std::make_unique<HostComm>(nranks, rank, rendezvous ? rendezvous : "",
+                                         nranks > 1 ? plugin_path() : std::string());
+  c->link = link_from_env(host->link_mbps());
+  c->backend = std::move(host);
   const char* check = env("LIONCUB_CHECK_ARGS");
   c->check_every_call = check != nullptr && std::strcmp(check, "1") == 0;
   *comm = c.release();
@@ -149,20 +157,44 @@ std::string describe_call(const Descriptor& d) {
 void check_agreement(lioncubComm& c, const Descriptor& mine) {
   if (c.checked && !c.check_every_call) return;
   c.checked = true;
-  HostComm& h = *c.host;
+  Backend& h = *c.backend;
   const int P = h.size();
   if (P == 1) return;
   std::vector<Descriptor> all(static_cast<size_t>(P));
   all[h.rank()] = mine;
-  std::vector<size_t> off(P), sz(P, sizeof(Descriptor));
-  for (int j = 0; j < P; ++j) off[j] = j * sizeof(Descriptor);
-  h.allgatherv(all.data(), off.data(), sz.data());
+  h.allgather_control(all.data(), sizeof(Descriptor));
   for (int j = 0; j < P; ++j) {
     if (std::memcmp(&all[j], &all[0], sizeof(Descriptor)) != 0) {
       raise(lioncubInvalidUsage, "ranks disagree: rank 0 called " + describe_call(all[0]) +
                                      ", rank " + std::to_string(j) + " called " +
                                      describe_call(all[j]));
     }
+  }
+}
+
+// Makes the backend's device current and sets the stream for one call.
+class CallScope {
+ public:
+  CallScope(Backend& b, cudaStream_t stream) : b_(b) {
+    b_.set_stream(stream);
+    b_.begin_call();
+  }
+  ~CallScope() { b_.end_call(); }
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+ private:
+  Backend& b_;
+};
+
+// Bytes and, on untimed backends, zeroed seconds.
+void finish_stats(const Backend& b, const Traffic& before, lioncubCollStats_t* stats) {
+  if (stats == nullptr) return;
+  stats->bytesSent = b.traffic().sent - before.sent;
+  stats->bytesReceived = b.traffic().received - before.received;
+  if (!b.timed()) {
+    stats->secondsExchange = stats->secondsReduce = stats->secondsGather = 0;
+    stats->secondsTotal = 0;
   }
 }
 
@@ -229,6 +261,28 @@ lioncubResult_t lioncubCommInitFromEnv(lioncubComm_t* comm) {
   });
 }
 
+lioncubResult_t lioncubCommInitNccl(lioncubComm_t* comm, ncclComm_t nccl) {
+  return run("lioncubCommInitNccl", [&]() -> lioncubResult_t {
+    if (comm == nullptr) return fail(lioncubInvalidArgument, "comm is NULL");
+    *comm = nullptr;
+    if (nccl == nullptr) return fail(lioncubInvalidArgument, "the NCCL communicator is NULL");
+#if defined(LIONCUB_HAVE_NCCL)
+    using namespace lioncub::coll;
+    auto c = std::make_unique<lioncubComm>();
+    c->backend.reset(make_nccl_backend(nccl));
+    c->link = link_from_env(0);
+    const char* check = env("LIONCUB_CHECK_ARGS");
+    c->check_every_call = check != nullptr && std::strcmp(check, "1") == 0;
+    *comm = c.release();
+    return lioncubSuccess;
+#else
+    return fail(lioncubNotSupported,
+                "this lioncub was built without the NCCL backend (it needs CUDA and NCCL at "
+                "build time: LIONCUB_HAVE_NCCL)");
+#endif
+  });
+}
+
 lioncubResult_t lioncubCommDestroy(lioncubComm_t comm) {
   return run("lioncubCommDestroy", [&] {
     delete comm;
@@ -240,7 +294,7 @@ lioncubResult_t lioncubCommRank(lioncubComm_t comm, int* rank) {
   if (comm == nullptr || rank == nullptr) {
     return fail(lioncubInvalidArgument, "lioncubCommRank: comm or rank is NULL");
   }
-  *rank = comm->host->rank();
+  *rank = comm->backend->rank();
   return lioncubSuccess;
 }
 
@@ -248,7 +302,7 @@ lioncubResult_t lioncubCommSize(lioncubComm_t comm, int* nranks) {
   if (comm == nullptr || nranks == nullptr) {
     return fail(lioncubInvalidArgument, "lioncubCommSize: comm or nranks is NULL");
   }
-  *nranks = comm->host->size();
+  *nranks = comm->backend->size();
   return lioncubSuccess;
 }
 
@@ -256,7 +310,7 @@ lioncubResult_t lioncubCommMemory(lioncubComm_t comm, lioncubMemory_t* mem) {
   if (comm == nullptr || mem == nullptr) {
     return fail(lioncubInvalidArgument, "lioncubCommMemory: comm or mem is NULL");
   }
-  *mem = lioncubMemHost;  // the NCCL backend answers lioncubMemDevice
+  *mem = comm->backend->memory();
   return lioncubSuccess;
 }
 
@@ -302,11 +356,9 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
       return fail(lioncubInvalidArgument, "algorithm '%s' is a float allreduce: use lioncubAllreduce",
                   kNames[a]);
     }
-    const int P = comm->host->size();
+    const int P = comm->backend->size();
     const bool ternary = code == lioncubCodeTernary;
-    if (algo == lioncubAlgoAuto) {
-      algo = ternary ? lioncubAlgoQuant2Rs : (P <= 2 ? lioncubAlgoAllgatherVote : lioncubAlgoAlltoallVote);
-    }
+    if (algo == lioncubAlgoAuto) algo = choose_sign_algorithm(P, numel, ternary, tie, comm->link);
     if (ternary && algo != lioncubAlgoQuant2Rs && algo != lioncubAlgoPackedSum) {
       return fail(lioncubInvalidArgument, "algorithm '%s' takes 1-bit sign codes, not ternary",
                   kNames[algo]);
@@ -342,14 +394,12 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
     d.tie = static_cast<uint32_t>(tie);
     d.numel = numel;
     d.step = step;
+    Backend& b = *comm->backend;
+    CallScope scope(b, stream);
     check_agreement(*comm, d);
-    const Traffic before = comm->host->traffic();
-    sign_aggregate(*comm->host, SignArgs{algo, sign, nonzero, numel, tie, step, signOut, nonzeroOut},
-                   stats);
-    if (stats != nullptr) {
-      stats->bytesSent = comm->host->traffic().sent - before.sent;
-      stats->bytesReceived = comm->host->traffic().received - before.received;
-    }
+    const Traffic before = b.traffic();
+    sign_aggregate(b, SignArgs{algo, sign, nonzero, numel, tie, step, signOut, nonzeroOut}, stats);
+    finish_stats(b, before, stats);
     return lioncubSuccess;
   });
 }
@@ -386,23 +436,14 @@ lioncubResult_t lioncubAllreduce(lioncubComm_t comm, lioncubAlgorithm_t algo, co
     d.code = static_cast<uint32_t>(dtype);
     d.tie = static_cast<uint32_t>(op);
     d.numel = count;
+    Backend& b = *comm->backend;
+    CallScope scope(b, stream);
     check_agreement(*comm, d);
-    const double t0 = lioncub::driver::now_s();
-    const Traffic before = comm->host->traffic();
-    if (count > 0 && sendbuf != recvbuf) std::memmove(recvbuf, sendbuf, count * sizeof(float));
-    double reduce_s = 0, gather_s = 0;
-    comm->host->allreduce_sum<float>(static_cast<float*>(recvbuf), count, op == lioncubAvg,
-                                     &reduce_s, &gather_s);
-    if (stats != nullptr) {
-      const double total = lioncub::driver::now_s() - t0;
-      stats->algorithm = algo == lioncubAlgoAuto ? lioncubAlgoFull : algo;
-      stats->bytesSent = comm->host->traffic().sent - before.sent;
-      stats->bytesReceived = comm->host->traffic().received - before.received;
-      stats->secondsReduce = reduce_s;
-      stats->secondsGather = gather_s;
-      stats->secondsExchange = total - reduce_s - gather_s;
-      stats->secondsTotal = total;
-    }
+    const Traffic before = b.traffic();
+    float_allreduce(b, algo == lioncubAlgoAuto ? lioncubAlgoFull : algo,
+                    static_cast<const float*>(sendbuf), static_cast<float*>(recvbuf), count,
+                    op == lioncubAvg, stats);
+    finish_stats(b, before, stats);
     return lioncubSuccess;
   });
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <new>
 #include <thread>
 #include <type_traits>
 
@@ -11,6 +12,23 @@
 namespace lioncub::coll {
 
 using driver::now_s;
+
+void* HostScratch::get(int slot, size_t bytes) {
+  if (slot < 0 || slot >= kNumScratch) raise(lioncubInternalError, "scratch slot out of range");
+  if (bytes > cap_[slot] || buf_[slot] == nullptr) {
+    ::operator delete(buf_[slot], std::align_val_t(256));
+    buf_[slot] = nullptr;
+    cap_[slot] = 0;
+    const size_t cap = std::max<size_t>((bytes + 4095) / 4096 * 4096, 4096);
+    buf_[slot] = ::operator new(cap, std::align_val_t(256));  // not value-initialized: no fill
+    cap_[slot] = cap;
+  }
+  return buf_[slot];
+}
+
+HostScratch::~HostScratch() {
+  for (void* b : buf_) ::operator delete(b, std::align_val_t(256));
+}
 
 size_t chunk_bytes(size_t bytes) {
   constexpr size_t kMin = 256u << 10, kMax = 256u << 20, kAlign = 4096;
@@ -67,6 +85,8 @@ void HostComm::connect_all(StoreClient& store, double deadline_s) {
   int ndev = 0;
   driver::check(net_->devices(&ndev), "devices");
   if (ndev < 1) raise(lioncubSystemError, "net plugin " + plugin_path_ + " reports no devices");
+  abi::ncclNetProperties_v11_t props{};
+  if (net_->getProperties(0, &props) == 0 && props.speed > 0) link_mbps_ = props.speed;
   constexpr size_t H = abi::NCCL_NET_HANDLE_MAXSIZE;
   std::vector<void*> listens(static_cast<size_t>(P), nullptr);
   std::vector<uint8_t> mine(H * static_cast<size_t>(P), 0);
@@ -174,12 +194,12 @@ void HostComm::allgatherv(void* buf, const size_t* offsets, const size_t* sizes)
   const int P = nranks_, next = (rank_ + 1) % P, prev = (rank_ + P - 1) % P;
   for (int s = 0; s < P - 1; ++s) {
     const int sb = (rank_ - s + P) % P, rb = (rank_ - s - 1 + 2 * P) % P;
-    std::vector<Pending> recvs;
-    std::vector<void*> sends;
-    post_recv(prev, b + offsets[rb], sizes[rb], &recvs);
-    post_send(next, b + offsets[sb], sizes[sb], &sends);
-    for (const Pending& p : recvs) wait_recv(net_, p.request, p.bytes, timeout_s_);
-    for (void* q : sends) wait(q);
+    recvs_.clear();
+    sends_.clear();
+    post_recv(prev, b + offsets[rb], sizes[rb], &recvs_);
+    post_send(next, b + offsets[sb], sizes[sb], &sends_);
+    for (const Pending& p : recvs_) wait_recv(net_, p.request, p.bytes, timeout_s_);
+    for (void* q : sends_) wait(q);
   }
 }
 
@@ -216,8 +236,8 @@ void HostComm::allreduce_sum(T* buf, size_t count, bool average, double* reduce_
   for (int j = 0; j <= P; ++j) lo[j] = count * static_cast<size_t>(j) / static_cast<size_t>(P);
   size_t max_seg = 0;
   for (int j = 0; j < P; ++j) max_seg = std::max(max_seg, lo[j + 1] - lo[j]);
-  std::vector<T> tmp(max_seg);
-  uint8_t* tmp_bytes = reinterpret_cast<uint8_t*>(tmp.data());
+  T* tmp = static_cast<T*>(internal_.get(0, max_seg * sizeof(T)));
+  uint8_t* tmp_bytes = reinterpret_cast<uint8_t*>(tmp);
   // Reduce-scatter: after step s, segment (r-s-1) holds s+2 ranks' sum; rank r ends owning r+1.
   for (int s = 0; s < P - 1; ++s) {
     const int sseg = (r - s + P) % P, rseg = (r - s - 1 + 2 * P) % P;
@@ -233,7 +253,7 @@ void HostComm::allreduce_sum(T* buf, size_t count, bool average, double* reduce_
       const double t0 = now_s();
       const size_t n = p.bytes / sizeof(T);
       T* __restrict a = acc + done;
-      const T* __restrict x = tmp.data() + done;
+      const T* __restrict x = tmp + done;
       for (size_t i = 0; i < n; ++i) a[i] = static_cast<T>(a[i] + x[i]);
       done += n;
       if (reduce_seconds) *reduce_seconds += now_s() - t0;
@@ -263,6 +283,35 @@ void HostComm::allreduce_sum(T* buf, size_t count, bool average, double* reduce_
     for (void* q : sends) wait(q);
   }
   if (gather_seconds) *gather_seconds += now_s() - t0;
+}
+
+void HostComm::allreduce(const void* send, void* recv, size_t count, Lane lane, bool average,
+                         double* reduce_s, double* gather_s) {
+  if (count > 0 && send != recv) std::memmove(recv, send, count * lane_size(lane));
+  switch (lane) {
+    case Lane::f32:
+      return allreduce_sum<float>(static_cast<float*>(recv), count, average, reduce_s, gather_s);
+    case Lane::i32:
+      return allreduce_sum<int32_t>(static_cast<int32_t*>(recv), count, average, reduce_s, gather_s);
+    case Lane::i16:
+      return allreduce_sum<int16_t>(static_cast<int16_t*>(recv), count, average, reduce_s, gather_s);
+    case Lane::u8:
+      return allreduce_sum<uint8_t>(static_cast<uint8_t*>(recv), count, average, reduce_s, gather_s);
+  }
+}
+
+void HostComm::allgather_control(void* buf, size_t block) {
+  std::vector<size_t> off(static_cast<size_t>(nranks_)), sz(static_cast<size_t>(nranks_), block);
+  for (int j = 0; j < nranks_; ++j) off[j] = block * static_cast<size_t>(j);
+  allgatherv(buf, off.data(), sz.data());
+}
+
+void HostComm::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes > 0 && dst != src) std::memmove(dst, src, bytes);
+}
+
+void HostComm::fill(void* dst, int byte, size_t bytes) {
+  if (bytes > 0) std::memset(dst, byte, bytes);
 }
 
 template void HostComm::allreduce_sum<float>(float*, size_t, bool, double*, double*);

@@ -10,7 +10,8 @@
 //   allreduce_sum   ring reduce-scatter then ring allgather over P segments; within a step the
 //                   chunks of the incoming segment are added as they arrive, so adding chunk k
 //                   overlaps receiving chunk k+1
-// Not thread-safe: one caller thread per communicator.
+// Not thread-safe: one caller thread per communicator. It is one Backend (backend.h) of the
+// algorithms; blocking, CPU memory, seconds measured.
 #pragma once
 
 #include <cstddef>
@@ -19,17 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "collectives/backend.h"
 #include "collectives/store.h"
 #include "driver/driver.h"
 
 namespace lioncub::coll {
 
-struct Traffic {
-  uint64_t sent = 0;
-  uint64_t received = 0;
-};
-
-class HostComm {
+class HostComm final : public Backend {
  public:
   // Rendezvous through the store at `rendezvous` (rank 0 serves it); `plugin_path` is the net
   // plugin library to dlopen.
@@ -38,17 +35,24 @@ class HostComm {
   HostComm(const HostComm&) = delete;
   HostComm& operator=(const HostComm&) = delete;
 
-  int rank() const { return rank_; }
-  int size() const { return nranks_; }
+  int rank() const override { return rank_; }
+  int size() const override { return nranks_; }
+  lioncubMemory_t memory() const override { return lioncubMemHost; }
+  bool timed() const override { return true; }
   const std::string& plugin_path() const { return plugin_path_; }
-  const Traffic& traffic() const { return traffic_; }
+  // The link speed the net plugin reports for device 0 (Mbit/s), 0 when unknown or P = 1.
+  int link_mbps() const { return link_mbps_; }
 
-  // Block j (bytes) lives at buf + offsets[j]; this rank's block is already in place.
-  void allgatherv(void* buf, const size_t* offsets, const size_t* sizes);
-  // Block j of send goes to rank j and lands in block (this rank) ... of rank j's recv; block j of
-  // recv comes from rank j. Own block is copied locally.
+  void allgatherv(void* buf, const size_t* offsets, const size_t* sizes) override;
   void alltoallv(const void* send, const size_t* send_offsets, const size_t* send_sizes,
-                 void* recv, const size_t* recv_offsets, const size_t* recv_sizes);
+                 void* recv, const size_t* recv_offsets, const size_t* recv_sizes) override;
+  void allreduce(const void* send, void* recv, size_t count, Lane lane, bool average,
+                 double* reduce_s, double* gather_s) override;
+  void allgather_control(void* buf, size_t block) override;
+  void copy(void* dst, const void* src, size_t bytes) override;
+  void fill(void* dst, int byte, size_t bytes) override;
+  void* scratch(int slot, size_t bytes) override { return scratch_.get(slot, bytes); }
+
   // In-place sum over ranks (average: the owner of each segment divides by P before the
   // allgather, so every rank gets identical bits). T: float, int32_t, int16_t, uint8_t.
   // reduce_seconds (optional) accumulates the time spent adding.
@@ -79,7 +83,11 @@ class HostComm {
   abi::ncclNet_v11_t* net_ = nullptr;
   std::vector<void*> send_comms_;  // [peer], null for self
   std::vector<void*> recv_comms_;
-  Traffic traffic_;
+  int link_mbps_ = 0;
+  HostScratch scratch_;
+  HostScratch internal_;  // allreduce_sum's receive segment
+  std::vector<Pending> recvs_;  // reused request lists
+  std::vector<void*> sends_;
 };
 
 // Chunk size for a message of `bytes`: large enough to fill the pipe, small enough to overlap.

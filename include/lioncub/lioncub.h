@@ -265,6 +265,19 @@ LIONCUB_API lioncubResult_t lioncubAllreduce(lioncubComm_t comm, lioncubAlgorith
 
 /* ---- NCCL backend (issue 4) ------------------------------------------------------------------ */
 
+/* The application's NCCL communicator; the same declaration as nccl.h's, so this header needs
+ * no NCCL headers. */
+typedef struct ncclComm* ncclComm_t;
+
+/* Device-memory communicator over the application's NCCL communicator (not owned: destroy the
+ * lioncub communicator first). Its collectives take device pointers and run stream-ordered on
+ * the given cudaStream_t with no host synchronization (the first call's argument check, and
+ * every call's with LIONCUB_CHECK_ARGS=1, waits for a small device-to-host copy), through
+ * ncclAllGather, grouped ncclSend/ncclRecv, ncclAllReduce and the CUDA kernels. Statistics:
+ * the algorithm and the wire bytes of the ring / pairwise schedules; the seconds are 0.
+ * lioncubNotSupported in a build without CUDA and NCCL. */
+LIONCUB_API lioncubResult_t lioncubCommInitNccl(lioncubComm_t* comm, ncclComm_t nccl);
+
 /* ---- Lion Cub optimizer step (issue 5) ------------------------------------------------------- */
 
 /* See docs/optimizer.md. One optimizer per parameter space; every rank creates it with the same

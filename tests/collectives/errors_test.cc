@@ -9,7 +9,7 @@
 
 #include "collectives/algorithms.h"
 #include "collectives/host_comm.h"
-#include "collectives/lanes.h"
+#include "kernels/lanes.h"
 #include "harness.h"
 #include "lioncub/lioncub.h"
 
@@ -370,23 +370,23 @@ TEST(HostPrimitives, IntegerSumsAndUnevenAlltoall) {
 TEST(PackedLanes, SpreadCompressRoundTripAndWidths) {
   for (uint32_t x : {0u, 1u, 0x80000000u, 0xdeadbeefu, 0xffffffffu, 0x12345678u}) {
     uint32_t l2[2], l4[4], l8[8];
-    coll::spread_lanes<2>(x, l2);
-    coll::spread_lanes<4>(x, l4);
-    coll::spread_lanes<8>(x, l8);
+    lioncub::spread_lanes<2>(x, l2);
+    lioncub::spread_lanes<4>(x, l4);
+    lioncub::spread_lanes<8>(x, l8);
     for (int i = 0; i < 32; ++i) {
       const uint32_t b = (x >> i) & 1u;
       EXPECT_EQ((l2[i * 2 / 32] >> (i * 2 % 32)) & 3u, b);
       EXPECT_EQ((l4[i * 4 / 32] >> (i * 4 % 32)) & 15u, b);
       EXPECT_EQ((l8[i * 8 / 32] >> (i * 8 % 32)) & 255u, b);
     }
-    EXPECT_EQ(coll::compress_lanes<2>(l2, 0), x);
-    EXPECT_EQ(coll::compress_lanes<4>(l4, 0), x);
-    EXPECT_EQ(coll::compress_lanes<8>(l8, 0), x);
+    EXPECT_EQ(lioncub::compress_lanes<2>(l2, 0), x);
+    EXPECT_EQ(lioncub::compress_lanes<4>(l4, 0), x);
+    EXPECT_EQ(lioncub::compress_lanes<8>(l8, 0), x);
     // Bit k of each lane: shift the lanes up by k and read plane k.
     uint32_t sh[8];
     for (int q = 0; q < 8; ++q) sh[q] = l8[q] << 5;
-    EXPECT_EQ(coll::compress_lanes<8>(sh, 5), x);
-    EXPECT_EQ(coll::compress_lanes<8>(sh, 4), 0u);
+    EXPECT_EQ(lioncub::compress_lanes<8>(sh, 5), x);
+    EXPECT_EQ(lioncub::compress_lanes<8>(sh, 4), 0u);
   }
   EXPECT_EQ(coll::packed_sum_width(1, false), 2);
   EXPECT_EQ(coll::packed_sum_width(3, false), 2);
