@@ -4,22 +4,42 @@
 #
 #   scripts/test.sh                 # RelWithDebInfo build in build/test
 #   CI=true scripts/test.sh         # the same with warnings as errors (what .ci/run does)
+#   scripts/test.sh --sanitize address,undefined   # or --sanitize thread: host code only, in
+#                                   # build/test-<sanitizer>, CUDA off (kernels can't run here)
 #
 # Environment: LIONCUB_BUILD_DIR (default build/test), LIONCUB_CUDA (AUTO|ON|OFF),
 # LIONCUB_TEST_SEED (replay the random inputs of a failed run), CTEST_ARGS (extra ctest flags).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+sanitize=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --sanitize) sanitize=$2; shift 2 ;;
+    *) echo "test.sh: unknown option $1 (see the comment at the top)" >&2; exit 2 ;;
+  esac
+done
+case $sanitize in
+  ""|address,undefined|undefined,address|address|undefined|thread) ;;
+  *) echo "test.sh: --sanitize takes address,undefined or thread" >&2; exit 2 ;;
+esac
+
 source scripts/lib/deps.sh
 lioncub_build_prerequisites
 
-build_dir=${LIONCUB_BUILD_DIR:-build/test}
+build_dir=${LIONCUB_BUILD_DIR:-build/test${sanitize:+-${sanitize/,/-}}}
+cuda=${LIONCUB_CUDA:-AUTO}
+labels=()
+if [ -n "$sanitize" ]; then
+  cuda=OFF
+  labels=(-LE 'fuzz|cluster')  # the fuzzers carry their own sanitizers; the cluster test runs no lioncub code
+fi
 werror=OFF
 [ "${CI:-}" = "true" ] && werror=ON
 jobs=$(nproc)
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DLIONCUB_WERROR="$werror" -DLIONCUB_CUDA="${LIONCUB_CUDA:-AUTO}"
+  -DLIONCUB_WERROR="$werror" -DLIONCUB_CUDA="$cuda" -DLIONCUB_SANITIZE="$sanitize"
 cmake --build "$build_dir" -j "$jobs"
 # shellcheck disable=SC2086
-ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" ${CTEST_ARGS:-}
+ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "${labels[@]}" ${CTEST_ARGS:-}
