@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The one command for a machine with a GPU (see docs/perf.md, "GPU"): builds lioncub with CUDA,
-# runs every test (GPU tests compare the CUDA kernels with the CPU path bit for bit), then the
-# CUDA kernel benchmark against the device's copy bandwidth, and prints a short table last.
+# runs every test (GPU tests compare the CUDA kernels with the CPU path bit for bit; the NCCL
+# backend runs P = 2, 3, 4 processes on the one GPU, each with its own NCCL_HOSTID so that NCCL
+# routes all traffic through lioncub's net plugin, against the host backend), then the CUDA
+# kernel benchmark against the device's copy bandwidth, and prints a short table last.
 # Finishes in a few minutes on one H200.
 #
 #   scripts/device-prepare.sh     # on the CPU machine: stage GoogleTest's sources in .deps/
@@ -49,7 +51,10 @@ step configure 300 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Releas
   -DCMAKE_CUDA_ARCHITECTURES="$archs" "${gtest_args[@]}"
 step build 600 cmake --build "$build_dir" -j "$jobs"
 step gpu-kernel-tests 300 "$build_dir/tests/lioncub_kernel_tests" --gtest_filter='GpuTest.*'
-step all-tests 600 ctest --test-dir "$build_dir" --output-on-failure -j 8
+# The NCCL backend (tests/collectives/nccl_test.cc): forked ranks on GPU 0, NCCL_NET_PLUGIN = the
+# built libnccl-net-lioncub.so, NCCL_NET=lioncub, NCCL_SOCKET_IFNAME=lo (set by the test itself).
+step nccl-backend 300 env NCCL_DEBUG=WARN "$build_dir/tests/collectives/lioncub_nccl_tests"
+step all-tests 600 ctest --test-dir "$build_dir" --output-on-failure -j 8 -LE nccl
 step cuda-kernel-bench 300 "$build_dir/bench/lioncub-cuda-kernel-bench" --elements "${LIONCUB_BENCH_ELEMENTS:-268435456}"
 
 echo
