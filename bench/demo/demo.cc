@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -79,6 +80,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--lr") o.lion.lr = std::strtof(val().c_str(), nullptr);
     else if (a == "--weight-decay") o.lion.weight_decay = std::strtof(val().c_str(), nullptr);
     else if (a == "--alpha") o.lion.ternary_alpha = std::strtof(val().c_str(), nullptr);
+    else if (a == "--bucket-bytes") o.lion.bucket_bytes = std::strtoull(val().c_str(), nullptr, 10);
     else if (a == "--sync-every") o.lion.sync_every = std::atoi(val().c_str());
     else if (a == "--seed") o.seed = std::strtoull(val().c_str(), nullptr, 10);
     else if (a == "--np") o.np = std::atoi(val().c_str());
@@ -178,7 +180,6 @@ RunResult train(lioncubComm_t comm, const Options& o, const std::string& name, c
   Mlp model(sizes);
   std::vector<float> params(model.numel()), grads(model.numel()), momentum(model.numel(), 0.0f);
   model.init(params.data(), o.seed);  // the same seed on every rank: identical parameters
-  DataParallelLion opt(comm, algo, model.numel(), o.lion);
 
   // This rank's shard: every nranks-th training sample, reshuffled each epoch.
   std::vector<int> shard;
@@ -192,6 +193,9 @@ RunResult train(lioncubComm_t comm, const Options& o, const std::string& name, c
   r.algo = name;
   std::vector<float> barrier(1, 0.0f);
   sum_all(comm, barrier);
+  // The optimizer owns the communicator while it exists (lioncubLionStep's communication thread):
+  // created after the barrier, destroyed before the evaluation's allreduces.
+  auto opt = std::make_unique<DataParallelLion>(comm, algo, model.numel(), o.lion);
   double wire = 0;
   const auto start = std::chrono::steady_clock::now();
   for (int step = 0; step < o.steps; ++step) {
@@ -210,7 +214,7 @@ RunResult train(lioncubComm_t comm, const Options& o, const std::string& name, c
     const float lr = float(o.lion.lr * (0.1 + 0.45 * (1 + std::cos(M_PI * step / o.steps))));
     lioncub::demo::StepStats st;
     try {
-      st = opt.step(params.data(), grads.data(), momentum.data(), lr);
+      st = opt->step(params.data(), grads.data(), momentum.data(), lr);
     } catch (const std::exception& e) {
       die(e.what());
     }
@@ -228,6 +232,7 @@ RunResult train(lioncubComm_t comm, const Options& o, const std::string& name, c
       if (!tty && step + 1 < o.steps) std::fprintf(stderr, "\n");
     }
   }
+  opt.reset();
   r.wire_bytes_per_step = wire / o.steps;
   r.median_s = median(std::vector<double>(r.step_s.begin() + std::min<std::ptrdiff_t>(o.warmup, o.steps - 1), r.step_s.end()));
 
@@ -300,14 +305,14 @@ int run_rank(lioncubComm_t comm, const Options& o) {
     const char* rate = std::getenv("LIONCUB_LINK_RATE");
     std::fprintf(stderr,
                  "lioncub-demo: %d ranks, link %s, MLP 64-%s10 (%zu parameters), %d train / %d test "
-                 "samples, %d steps of %d samples per rank\n",
+                 "samples, %d steps of %d samples per rank; Lion step: %s\n",
                  nranks, rate && *rate ? rate : "unshaped (loopback)",
                  [&] {
                    std::string s;
                    for (int l = 0; l < o.layers; ++l) s += std::to_string(o.hidden) + "-";
                    return s;
                  }().c_str(),
-                 numel, train_set.n, test_set.n, o.steps, o.batch);
+                 numel, train_set.n, test_set.n, o.steps, o.batch, DataParallelLion::implementation());
   }
   std::vector<RunResult> runs;
   for (const std::string& name : o.algos) runs.push_back(train(comm, o, name, train_set, test_set));

@@ -16,6 +16,30 @@ void check(lioncubResult_t rc, const char* what) {
 DataParallelLion::DataParallelLion(lioncubComm_t comm, lioncubAlgorithm_t algo, std::size_t numel,
                                    const LionSettings& s)
     : comm_(comm), algo_(algo), numel_(numel), s_(s) {
+#ifdef LIONCUB_DEMO_HAVE_LION_STEP
+  lioncubLionConfig_t cfg;
+  check(lioncubLionConfigDefault(&cfg), "lioncubLionConfigDefault");
+  cfg.lr = s.lr;
+  cfg.beta1 = s.beta1;
+  cfg.beta2 = s.beta2;
+  cfg.weightDecay = s.weight_decay;
+  cfg.algorithm = algo == lioncubAlgoMean ? lioncubAlgoFull : algo;
+  cfg.code = algo == lioncubAlgoQuant2Rs ? lioncubCodeTernary : lioncubCodeSign;
+  cfg.tie = s.tie;
+  // One bucket by default: on a 2-core machine shared by 4 ranks, per-bucket latencies and the
+  // thread hand-offs cost more than the overlap of a 1 MiB-bucket pipeline saves (docs/demo.md).
+  cfg.bucketBytes = s.bucket_bytes ? s.bucket_bytes : numel * sizeof(float);
+  if (algo == lioncubAlgoQuant2Rs) {
+    cfg.ternaryAlpha = s.ternary_alpha;
+    cfg.ternaryBlock = s.ternary_block;
+    if (s.sync_every > 0) {
+      cfg.momentumSync = lioncubSyncEvery;
+      cfg.momentumSyncEvery = static_cast<std::uint32_t>(s.sync_every);
+    }
+  }
+  check(lioncubLionCreate(&lion_, comm, numel, lioncubFloat32, &cfg), "lioncubLionCreate");
+  return;
+#endif
   const std::size_t words = lioncubPackedWords(numel);
   sign_.assign(words, 0);
   nonzero_.assign(words, 0);
@@ -23,8 +47,32 @@ DataParallelLion::DataParallelLion(lioncubComm_t comm, lioncubAlgorithm_t algo, 
   nonzero_out_.assign(words, 0);
 }
 
+DataParallelLion::~DataParallelLion() {
+#ifdef LIONCUB_DEMO_HAVE_LION_STEP
+  lioncubLionDestroy(lion_);
+#endif
+}
+
+const char* DataParallelLion::implementation() {
+#ifdef LIONCUB_DEMO_HAVE_LION_STEP
+  return "lioncubLionStep";
+#else
+  return "kernels + collectives";
+#endif
+}
+
 StepStats DataParallelLion::step(float* params, float* grads, float* momentum, float lr) {
   StepStats out;
+#ifdef LIONCUB_DEMO_HAVE_LION_STEP
+  check(lioncubLionSetLr(lion_, lr), "lioncubLionSetLr");
+  check(lioncubLionStep(lion_, params, grads, momentum, nullptr), "lioncubLionStep");
+  lioncubLionStats_t ls{};
+  check(lioncubLionGetStats(lion_, &ls), "lioncubLionGetStats");
+  out.wire_bytes = ls.bytesSent;
+  out.momentum_synced = ls.momentumSynced != 0;
+  ++step_;
+  return out;
+#endif
   lioncubCollStats_t st{};
   lioncubEncodeDesc_t enc{};
   enc.numel = numel_;

@@ -7,8 +7,9 @@
 //   quant2-rs     - the same with 2-bit ternary codes and the sign of their exact sum, plus
 //                   selective momentum sync: every `sync_every` steps the momentum buffers are
 //                   averaged over the ranks (exact mean, fp32 ring allreduce).
-// Built on the kernels and collectives of lioncub.h (lioncubEncode, lioncubAllreduce,
-// lioncubSignAggregate, lioncubApply).
+// With lioncub's optimizer step (lioncubLionStep, issue 5; LIONCUB_DEMO_HAVE_LION_STEP) each is
+// one lioncubLion_t; without it, the same steps are built here from the kernels and collectives
+// (lioncubEncode, lioncubAllreduce, lioncubSignAggregate, lioncubApply).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,7 @@ struct LionSettings {
   float lr = 1e-4f, beta1 = 0.9f, beta2 = 0.99f, weight_decay = 0.0f;
   float ternary_alpha = 0.5f;
   std::uint32_t ternary_block = 1024;
+  std::size_t bucket_bytes = 0;  // lioncubLionStep's bucket size; 0: the whole model, one bucket
   int sync_every = 50;  // quant2-rs momentum sync period (0: never)
   lioncubTiePolicy_t tie = lioncubTieZero;
 };
@@ -36,6 +38,11 @@ class DataParallelLion {
  public:
   DataParallelLion(lioncubComm_t comm, lioncubAlgorithm_t algo, std::size_t numel,
                    const LionSettings& s);
+  ~DataParallelLion();
+  DataParallelLion(const DataParallelLion&) = delete;
+  DataParallelLion& operator=(const DataParallelLion&) = delete;
+  // Which implementation runs: "lioncubLionStep" or "kernels + collectives".
+  static const char* implementation();
   // One step at learning rate lr; params, grads, momentum: numel fp32 host values. Grads are
   // overwritten (the average, for full). Throws std::runtime_error on a library error.
   StepStats step(float* params, float* grads, float* momentum, float lr);
@@ -46,6 +53,7 @@ class DataParallelLion {
   std::size_t numel_;
   LionSettings s_;
   std::uint64_t step_ = 0;
+  lioncubLion_t lion_ = nullptr;
   std::vector<std::uint32_t> sign_, nonzero_, sign_out_, nonzero_out_;
 };
 
