@@ -47,8 +47,14 @@ struct Options {
   bool plant_wrong = false;  // hidden, for tests: corrupts one result element before the check
 };
 
-const char* const kAllAlgos[] = {"full",      "mean",       "allgather-vote",
-                                 "alltoall-vote", "quant2-rs", "packed-sum"};
+// "lion-step": one lioncubLionStep (issue 5) over `count` fp32 parameters with the default
+// configuration (algorithm auto, 1 MiB buckets): encode, exchange and apply, overlapped.
+const char* const kAllAlgos[] = {"full",          "mean",      "allgather-vote",
+                                 "alltoall-vote", "quant2-rs", "packed-sum",
+#ifdef LIONCUB_PERF_HAVE_LION_STEP
+                                 "lion-step"
+#endif
+};
 
 struct Row {
   std::uint64_t size = 0, count = 0;
@@ -133,7 +139,12 @@ Options parse(int argc, char** argv) {
       const std::size_t comma = std::min(algos.find(',', pos), algos.size());
       const std::string name = algos.substr(pos, comma - pos);
       lioncubAlgorithm_t algo;
-      if (lioncubAlgorithmFromName(name.c_str(), &algo) != lioncubSuccess ||
+      if (name == "lion-step") {
+#ifndef LIONCUB_PERF_HAVE_LION_STEP
+        std::fprintf(stderr, "lioncub-perf: lion-step: this build's lioncub.h has no lioncubLionStep\n");
+        std::exit(2);
+#endif
+      } else if (lioncubAlgorithmFromName(name.c_str(), &algo) != lioncubSuccess ||
           algo == lioncubAlgoAuto) {
         std::fprintf(stderr, "lioncub-perf: unknown algorithm '%s'\n", name.c_str());
         std::exit(2);
@@ -184,6 +195,9 @@ class Bench {
   }
 
   Row run(const std::string& name, std::uint64_t size) {
+#ifdef LIONCUB_PERF_HAVE_LION_STEP
+    if (name == "lion-step") return run_step(size);
+#endif
     lioncubAlgorithm_t algo;
     ok(lioncubAlgorithmFromName(name.c_str(), &algo), "algorithm");
     Row row;
@@ -252,6 +266,64 @@ class Bench {
   }
 
  private:
+#ifdef LIONCUB_PERF_HAVE_LION_STEP
+  // One optimizer step per iteration. Check: every rank must end with the same parameters
+  // (#wrong = ranks whose parameter bytes differ from rank 0's, by a 64-bit hash).
+  Row run_step(std::uint64_t size) {
+    Row row;
+    row.algorithm = "lion-step";
+    row.size = size;
+    row.count = size / 4;
+    row.type = "float";
+    row.redop = "lion";
+    const std::size_t n = row.count;
+    std::vector<float> params(n), grads(n), momentum(n, 0.0f);
+    for (std::size_t j = 0; j < n; ++j) {
+      params[j] = 0.01f * float_input(0, j);
+      grads[j] = float_input(rank_, j + 5);
+    }
+    lioncubLionConfig_t cfg;
+    ok(lioncubLionConfigDefault(&cfg), "lioncubLionConfigDefault");
+    cfg.lr = 1e-4f;
+    cfg.tie = o_.tie;
+    lioncubLion_t opt = nullptr;
+    ok(lioncubLionCreate(&opt, comm_, n, lioncubFloat32, &cfg), "lioncubLionCreate");
+    for (int i = 0; i < o_.warmup; ++i)
+      ok(lioncubLionStep(opt, params.data(), grads.data(), momentum.data(), nullptr), "lion-step");
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < o_.iters; ++i)
+      ok(lioncubLionStep(opt, params.data(), grads.data(), momentum.data(), nullptr), "lion-step");
+    const double mine =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / o_.iters;
+    lioncubLionStats_t st{};
+    ok(lioncubLionGetStats(opt, &st), "lioncubLionGetStats");
+    row.algorithm = std::string("lion-step/") + lioncubAlgorithmName(st.algorithm);
+    ok(lioncubLionDestroy(opt), "lioncubLionDestroy");  // the communicator is ours again
+    if (o_.plant_wrong && rank_ == 0 && n > 0) params[n / 2] += 1.0f;
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the parameter bytes
+    const auto* bytes = reinterpret_cast<const unsigned char*>(params.data());
+    for (std::size_t i = 0; i < n * sizeof(float); ++i) h = (h ^ bytes[i]) * 1099511628211ull;
+    // Hash in 16-bit pieces (exact in fp32) gathered from every rank.
+    std::vector<float> all(std::size_t(nranks_) * 4, 0.0f);
+    for (int k = 0; k < 4; ++k) all[std::size_t(rank_) * 4 + k] = float((h >> (16 * k)) & 0xffff);
+    ok(lioncubAllreduce(comm_, lioncubAlgoFull, all.data(), all.data(), all.size(), lioncubFloat32,
+                        lioncubSum, nullptr, nullptr),
+       "gather");
+    long long wrong = 0;
+    for (int r = 1; r < nranks_; ++r)
+      for (int k = 0; k < 4; ++k)
+        if (all[std::size_t(r) * 4 + k] != all[std::size_t(k)]) {
+          ++wrong;
+          break;
+        }
+    const auto maxes = max_over_ranks({mine, double(st.bytesSent)});
+    row.seconds = maxes[0];
+    row.wire_bytes = static_cast<std::uint64_t>(std::llround(maxes[1]));
+    if (o_.check) row.wrong = wrong;
+    return row;
+  }
+#endif
+
   static float float_input(int rank, std::size_t j) {
     return static_cast<float>(static_cast<int>((j * 3 + static_cast<std::size_t>(rank) * 7) % 17) - 8);
   }
@@ -328,10 +400,10 @@ std::string json_escape(const std::string& s) {
 
 void print_header(const std::string& algo, int nranks) {
   std::printf("#\n# algorithm %s, %d ranks\n", algo.c_str(), nranks);
-  std::printf("#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s  %14s  %12s  %7s\n", "size",
+  std::printf("#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s  %24s  %12s  %7s\n", "size",
               "count", "type", "redop", "root", "time", "algbw", "busbw", "#wrong", "algorithm",
               "wire/rank", "linkeff");
-  std::printf("#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s  %14s  %12s  %7s\n", "(B)",
+  std::printf("#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s  %24s  %12s  %7s\n", "(B)",
               "(elements)", "", "", "", "(us)", "(GB/s)", "(GB/s)", "", "", "(B)", "");
 }
 
@@ -342,7 +414,7 @@ void print_row(const Row& r, int nranks, double link) {
   char eff[32];
   if (link > 0) std::snprintf(eff, sizeof eff, "%.3f", r.link_eff);
   else std::snprintf(eff, sizeof eff, "N/A");
-  std::printf("%12llu  %12llu  %8s  %6s  %6d  %9.1f  %7.3f  %7.3f  %6s  %14s  %12llu  %7s\n",
+  std::printf("%12llu  %12llu  %8s  %6s  %6d  %9.1f  %7.3f  %7.3f  %6s  %24s  %12llu  %7s\n",
               (unsigned long long)r.size, (unsigned long long)r.count, r.type.c_str(),
               r.redop.c_str(), -1, r.seconds * 1e6, algbw_gbs(double(r.size), r.seconds),
               busbw_gbs(double(r.size), r.seconds, nranks), wrong, r.algorithm.c_str(),
@@ -397,8 +469,8 @@ int run_rank(lioncubComm_t comm, const Options& o) {
     }
     if (leader) {
       long long wrong = 0;
-      for (const Row& r : rows)
-        if (r.algorithm == algo && r.wrong > 0) wrong += r.wrong;
+      for (std::size_t i = rows.size() - std::size_t(nrows); i < rows.size(); ++i)
+        if (rows[i].wrong > 0) wrong += rows[i].wrong;
       std::printf("# Out of bounds values : %lld %s\n", wrong, wrong ? "FAILED" : "OK");
       std::printf("# Avg bus bandwidth    : %g\n", nrows ? bus_sum / nrows : 0.0);
     }
