@@ -41,7 +41,7 @@ mkdir -p "$out"
 if (( build )); then
   lioncub_build_prerequisites
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIONCUB_BUILD_TESTS=OFF >/dev/null
-  cmake --build "$build_dir" -j "$(nproc)" --target lioncub-demo nccl-net-lioncub
+  cmake --build "$build_dir" -j "$(nproc)" --target lioncub-demo lioncub-perf nccl-net-lioncub
 fi
 demo_bin=$(cd "$build_dir" && pwd)/bench/demo/lioncub-demo
 [[ -x $demo_bin ]] || { echo "demo.sh: $demo_bin not built" >&2; exit 1; }
