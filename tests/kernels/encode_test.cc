@@ -181,12 +181,12 @@ TEST(Encode, TernaryThresholdIsExactAndStrict) {
     const float tau = sum / float(len);
     for (size_t j = start; j < start + len; ++j) {
       const float a = std::fabs(c[j]);
-      at_tau += a == tau;
+      if (len == block) at_tau += a == tau;  // the short block may or may not have some
       EXPECT_EQ(ref_bit(nonzero, j), a > tau) << j;
       EXPECT_EQ(ref_bit(sign, j), c[j] > tau) << j;
     }
   }
-  EXPECT_EQ(at_tau, 3u * block / 2) << "half of each whole block sits on the threshold";
+  EXPECT_EQ(at_tau, 3u * block / 2) << "half of each of the 3 whole blocks sits on the threshold";
 }
 
 // NaN and Inf gradients abstain, leave their momentum alone, add nothing to the block mean and
