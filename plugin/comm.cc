@@ -26,6 +26,12 @@ Comm::Comm(Kind kind, std::vector<Fd> fds, CommParams params)
     s->worker->add(s.get());
     streams_.push_back(std::move(s));
   }
+  if (params_.fault) {
+    const FaultSide side = kind_ == Kind::kSend ? FaultSide::kSend : FaultSide::kRecv;
+    const int64_t number = (kind_ == Kind::kSend ? params_.fault->send_comms
+                                                 : params_.fault->recv_comms).fetch_add(1);
+    for (auto& s : streams_) s->fault = StreamFault::make(*params_.fault, side, s->index, number);
+  }
   if (kind_ == Kind::kRecv) ctrl_buf_.resize(kControlSize + params_.inline_max + (256 << 10));
   for (auto& w : workers_) w->start();
 }
@@ -62,6 +68,7 @@ void Comm::throw_failure() {
 }
 
 int64_t Comm::tick_ms() const {
+  if (params_.fault) return 5;  // injected delays end on time
   return std::clamp<int64_t>(params_.stall_timeout_ms / 4, 10, 1000);
 }
 
@@ -324,6 +331,10 @@ uint32_t Comm::wanted_events(Stream& s) {
     std::lock_guard<std::mutex> lock(s.mu);
     has_work = !s.queue.empty();
   }
+  if (s.fault && (has_work || (kind_ == Kind::kRecv && s.index < 0)) && s.fault->blocked(now_ms())) {
+    // Injected stall or delay: the stream moves nothing now (a sender still sees the peer close).
+    return kind_ == Kind::kSend && !s.eof ? EPOLLIN | EPOLLRDHUP : 0u;
+  }
   if (kind_ == Kind::kSend) {
     // After the receiver closed, a new send still tries so that the error surfaces at once.
     if (s.eof) return has_work ? EPOLLOUT : 0u;
@@ -340,6 +351,7 @@ uint32_t Comm::wanted_events(Stream& s) {
 
 bool Comm::busy(const std::vector<Stream*>& streams) {
   for (Stream* s : streams) {
+    if (s->fault && s->fault->holding(now_ms())) return true;
     std::lock_guard<std::mutex> lock(s->mu);
     if (!s->queue.empty()) return true;
   }
@@ -414,6 +426,19 @@ void Comm::move_bytes(Stream& s, bool sending) {
       }
     }
     if (niov == 0) return;
+    if (s.fault) {  // injected reset, stall or short I/O: trim the gather list
+      if (s.fault->reset_due()) inject_reset(s);
+      uint64_t total = 0;
+      for (int i = 0; i < niov; ++i) total += iov[i].iov_len;
+      uint64_t keep = s.fault->clip(total);
+      if (keep == 0) return;  // stalled: wanted_events stops polling this stream
+      int k = 0;
+      for (; k < niov && keep > 0; ++k) {
+        iov[k].iov_len = std::min<uint64_t>(iov[k].iov_len, keep);
+        keep -= iov[k].iov_len;
+      }
+      niov = k;
+    }
     ssize_t n;
     if (sending) {
       msghdr msg{};
@@ -433,6 +458,7 @@ void Comm::move_bytes(Stream& s, bool sending) {
       throw_remote("peer closed the connection with a receive in flight");
     }
     uint64_t moved = static_cast<uint64_t>(n);
+    const bool reset_now = s.fault && s.fault->moved(moved);
     std::vector<Piece> finished;
     {
       std::lock_guard<std::mutex> lock(s.mu);
@@ -449,13 +475,21 @@ void Comm::move_bytes(Stream& s, bool sending) {
       }
     }
     for (const Piece& p : finished) {
+      if (s.fault) s.fault->op_done();
       if (p.stage != nullptr) {
         finish_stage(p.stage);
       } else {
         finish_piece(p.req);
       }
     }
+    if (reset_now) inject_reset(s);
+    if (s.fault && s.fault->blocked(now_ms())) return;  // a delay starts with the next piece
   }
+}
+
+void Comm::inject_reset(Stream& s) {
+  reset_socket(s.fd.get());
+  throw_remote(s.fault->describe() + ": reset after " + std::to_string(s.fault->total()) + " bytes");
 }
 
 // Receive side of the control stream: stage bytes, parse whole messages (header plus inline
@@ -466,9 +500,15 @@ void Comm::read_control(Stream& s) {
       std::lock_guard<std::mutex> lock(mu_);
       if (static_cast<int>(incoming_.size()) >= params_.max_requests) return;  // backpressure
     }
+    size_t room = ctrl_buf_.size() - ctrl_have_;
+    if (s.fault) {
+      if (s.fault->reset_due()) inject_reset(s);
+      if (s.fault->blocked(now_ms())) return;
+      room = s.fault->clip(room);
+      if (room == 0) return;
+    }
     bool wb = false, eof = false;
-    size_t n = recv_some(s.fd.get(), ctrl_buf_.data() + ctrl_have_, ctrl_buf_.size() - ctrl_have_,
-                         &wb, &eof);
+    size_t n = recv_some(s.fd.get(), ctrl_buf_.data() + ctrl_have_, room, &wb, &eof);
     if (eof) {
       s.eof = true;
       std::lock_guard<std::mutex> lock(mu_);
@@ -482,6 +522,10 @@ void Comm::read_control(Stream& s) {
     }
     if (wb) return;
     ctrl_have_ += n;
+    if (s.fault) {
+      s.fault->op_done();
+      if (s.fault->moved(n)) inject_reset(s);
+    }
     size_t used = 0;
     std::lock_guard<std::mutex> lock(mu_);
     for (;;) {

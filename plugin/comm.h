@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "abi/common.h"
+#include "fault.h"
 #include "progress.h"
 #include "request.h"
 #include "socket.h"
@@ -60,6 +61,7 @@ struct Stream {
   bool registered = false;
   bool eof = false;
   std::vector<uint8_t> scratch;  // discard target for truncated receives
+  std::unique_ptr<StreamFault> fault;  // injected faults (LIONCUB_NET_FAULT); null = none
 };
 
 struct CommParams {
@@ -71,6 +73,7 @@ struct CommParams {
   int64_t stall_timeout_ms = 0;
   uint64_t staging_bytes = 0;  // receive: bound on bytes held by staged messages
   std::string peer;  // "address:port" for messages
+  std::shared_ptr<const FaultPlan> fault;  // tests only (fault.h); null = off
 };
 
 class Comm {
@@ -116,6 +119,7 @@ class Comm {
 
  private:
   void push(Stream& s, const Piece& p);
+  void inject_reset(Stream& s);
   void move_bytes(Stream& s, bool sending);
   void read_control(Stream& s);
   struct Incoming {

@@ -86,6 +86,7 @@ std::unique_ptr<Comm> PendingConnect::progress() {
       cp.stall_timeout_ms = settings_.stall_timeout_ms;
       cp.staging_bytes = static_cast<uint64_t>(settings_.staging_bytes);
       cp.peer = peer_;
+      cp.fault = settings_.fault;
       log_info("connected to %s with %u data streams", peer_.c_str(), cp.streams);
       return std::make_unique<Comm>(Comm::Kind::kSend, std::move(fds), cp);
     }

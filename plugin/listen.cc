@@ -126,6 +126,7 @@ std::unique_ptr<Comm> ListenComm::complete(Group& g) {
   cp.stall_timeout_ms = settings_.stall_timeout_ms;
   cp.staging_bytes = static_cast<uint64_t>(settings_.staging_bytes);
   cp.peer = g.peer;
+  cp.fault = settings_.fault;
   log_info("accepted connection from %s: %u data streams, chunk %u, inline %u", g.peer.c_str(),
            cp.streams, g.control_hello.min_chunk, cp.inline_max);
   return std::make_unique<Comm>(Comm::Kind::kRecv, std::move(fds), cp);

@@ -107,6 +107,7 @@ Settings load_settings(const std::function<const char*(const char*)>& getenv_fn)
     }
   }
   log_info("setting ifname = \"%s\" (%s)", s.ifname.c_str(), s.ifname_source.c_str());
+  s.fault = load_fault_plan(get("LIONCUB_NET_FAULT"));
   return s;
 }
 

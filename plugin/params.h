@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "fault.h"
+
 namespace lioncub::net {
 
 enum class ParamSource { kDefault, kEnv, kNcclEnv };
@@ -40,6 +42,7 @@ struct Settings {
   int64_t staging_bytes;      // receive side: bound on early (unmatched) messages held per comm
   std::string ifname;         // interface filter (NCCL syntax: prefix list, ^ excludes, = exact)
   std::string ifname_source;  // "default", env var name
+  std::shared_ptr<const FaultPlan> fault;  // LIONCUB_NET_FAULT (tests only); null = off
 };
 
 // The declared integer settings, in a stable order (for docs and tests).
