@@ -86,3 +86,70 @@ TEST(Interfaces, LoopbackFilterFindsLoopback) {
 
 }  // namespace
 }  // namespace lioncub::net
+
+namespace lioncub::net {
+namespace {
+
+TEST(FaultSpec, ParsesEveryKindAndRejectsJunk) {
+  std::string why;
+  auto rules = parse_fault_spec("short:max=7,seed=3; stall:side=send,stream=c,after=1K;"
+                                "reset:stream=2,after=100,comm=1;delay:side=recv,ms=40,every=2",
+                                &why);
+  ASSERT_TRUE(rules) << why;
+  ASSERT_EQ(rules->size(), 4u);
+  EXPECT_EQ((*rules)[0].kind, FaultKind::kShort);
+  EXPECT_EQ((*rules)[0].max, 7u);
+  EXPECT_EQ((*rules)[0].stream, -2);
+  EXPECT_EQ((*rules)[1].stream, -1);
+  EXPECT_EQ((*rules)[1].after, 1024u);
+  EXPECT_EQ((*rules)[1].side, FaultSide::kSend);
+  EXPECT_EQ((*rules)[2].comm, 1);
+  EXPECT_EQ((*rules)[3].ms, 40);
+  EXPECT_EQ((*rules)[3].every, 2u);
+  for (const char* bad : {"", ";", "boom", "short:max=0", "short:after=3", "stall:stream=64",
+                          "reset:side=both", "delay:ms=-1", "delay:every=0", "short:max",
+                          "stall:after=1x", "short:max=99999999999999999999"}) {
+    EXPECT_FALSE(parse_fault_spec(bad, &why)) << bad;
+    EXPECT_FALSE(why.empty()) << bad;
+  }
+  EXPECT_EQ(load_fault_plan(nullptr), nullptr);
+  EXPECT_EQ(load_fault_plan("nonsense"), nullptr);
+  EXPECT_NE(load_fault_plan("short"), nullptr);
+}
+
+// Short I/O covers every size from 1 to max; stall and reset stop at exactly `after` bytes.
+TEST(FaultSpec, StreamFaultClipsStallsAndResets) {
+  FaultPlan plan;
+  plan.text = "t";
+  plan.rules = *parse_fault_spec("short:max=64,seed=9", nullptr);
+  auto f = StreamFault::make(plan, FaultSide::kSend, 0, 0);
+  ASSERT_TRUE(f);
+  std::vector<bool> seen(65, false);
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t n = f->clip(1000);
+    ASSERT_GE(n, 1u);
+    ASSERT_LE(n, 64u);
+    seen[n] = true;
+  }
+  for (int n = 1; n <= 64; ++n) EXPECT_TRUE(seen[n]) << n;
+  EXPECT_EQ(f->clip(0), 0u);
+  EXPECT_FALSE(StreamFault::make(plan, FaultSide::kSend, 0, 0) == nullptr);
+
+  plan.rules = *parse_fault_spec("stall:side=recv,stream=1,after=10;reset:stream=c,after=5,comm=2", nullptr);
+  EXPECT_EQ(StreamFault::make(plan, FaultSide::kSend, 1, 0), nullptr);  // other side
+  EXPECT_EQ(StreamFault::make(plan, FaultSide::kRecv, 0, 0), nullptr);  // other stream
+  EXPECT_EQ(StreamFault::make(plan, FaultSide::kSend, -1, 1), nullptr); // other comm
+  auto stall = StreamFault::make(plan, FaultSide::kRecv, 1, 0);
+  ASSERT_TRUE(stall);
+  EXPECT_EQ(stall->clip(100), 10u);
+  EXPECT_FALSE(stall->moved(10));
+  EXPECT_EQ(stall->clip(100), 0u);
+  EXPECT_TRUE(stall->blocked(0));
+  auto reset = StreamFault::make(plan, FaultSide::kSend, -1, 2);
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(reset->clip(100), 5u);
+  EXPECT_TRUE(reset->moved(5));
+}
+
+}  // namespace
+}  // namespace lioncub::net
