@@ -24,6 +24,15 @@ typedef struct CUstream_st* cudaStream_t;
 #define LIONCUB_API __attribute__((visibility("default")))
 #endif
 
+/* C callers may pass any int where an enum is expected, and lioncub validates it. In C++ the
+ * enums get int as their fixed underlying type so that every int is a valid value (without it,
+ * merely loading an out-of-range value is undefined behaviour). Same size and ABI as in C. */
+#ifdef __cplusplus
+#define LIONCUB_ENUM_INT : int
+#else
+#define LIONCUB_ENUM_INT
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,7 +41,7 @@ extern "C" {
 #define LIONCUB_VERSION_MINOR 1
 #define LIONCUB_VERSION_PATCH 0
 
-typedef enum {
+typedef enum LIONCUB_ENUM_INT {
   lioncubSuccess = 0,
   lioncubInvalidArgument = 1, /* a null pointer, a bad size, value or enum */
   lioncubInvalidUsage = 2,    /* a valid call in the wrong state (e.g. after destroy) */
@@ -46,18 +55,18 @@ typedef enum {
   lioncubNumResults = 10
 } lioncubResult_t;
 
-typedef enum { lioncubFloat32 = 0, lioncubBfloat16 = 1, lioncubFloat16 = 2 } lioncubDataType_t;
+typedef enum LIONCUB_ENUM_INT { lioncubFloat32 = 0, lioncubBfloat16 = 1, lioncubFloat16 = 2 } lioncubDataType_t;
 
 /* Where the buffers of a kernel call live. Device pointers need a build with CUDA. */
-typedef enum { lioncubMemHost = 0, lioncubMemDevice = 1 } lioncubMemory_t;
+typedef enum LIONCUB_ENUM_INT { lioncubMemHost = 0, lioncubMemDevice = 1 } lioncubMemory_t;
 
-typedef enum {
+typedef enum LIONCUB_ENUM_INT {
   lioncubCodeSign = 0,    /* 1 bit: bit = 1 when c > 0 */
   lioncubCodeTernary = 1  /* 2 bits: +1 if c > tau, -1 if c < -tau, else 0 */
 } lioncubCode_t;
 
 /* What an exact tie of a vote (even P, count == P/2) or a zero sum becomes. */
-typedef enum {
+typedef enum LIONCUB_ENUM_INT {
   lioncubTieZero = 0,      /* no update for that element (default) */
   lioncubTieAlternate = 1  /* +1 on even steps, -1 on odd steps */
 } lioncubTiePolicy_t;
@@ -133,7 +142,7 @@ LIONCUB_API lioncubResult_t lioncubTernaryReencode(const uint32_t* signs, const 
                                                    lioncubMemory_t mem, cudaStream_t stream);
 
 /* The aggregated update u that the apply pass reads. */
-typedef enum {
+typedef enum LIONCUB_ENUM_INT {
   lioncubUpdatePlanes = 0, /* u in {-1, 0, +1}: sign plane, nonzero plane (NULL: all nonzero) */
   lioncubUpdateCounts = 1, /* u = (2*counts[i] - nvec) / nvec */
   lioncubUpdateSums = 2    /* u = sums[i] / nvec */
@@ -208,7 +217,7 @@ LIONCUB_API lioncubResult_t lioncubCommSize(lioncubComm_t comm, int* nranks);
  * communicator, lioncubMemDevice for one over NCCL. */
 LIONCUB_API lioncubResult_t lioncubCommMemory(lioncubComm_t comm, lioncubMemory_t* mem);
 
-typedef enum {
+typedef enum LIONCUB_ENUM_INT {
   lioncubAlgoAuto = 0,          /* "auto": picks one and reports it in the statistics */
   lioncubAlgoAllgatherVote = 1, /* "allgather-vote": allgather 1-bit codes, vote locally */
   lioncubAlgoAlltoallVote = 2,  /* "alltoall-vote": all-to-all 1-bit shards, vote, allgather */
@@ -253,7 +262,7 @@ LIONCUB_API lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgo
                                                  uint32_t* signOut, uint32_t* nonzeroOut,
                                                  lioncubCollStats_t* stats, cudaStream_t stream);
 
-typedef enum { lioncubSum = 0, lioncubAvg = 1 } lioncubReduceOp_t;
+typedef enum LIONCUB_ENUM_INT { lioncubSum = 0, lioncubAvg = 1 } lioncubReduceOp_t;
 
 /* Float allreduce (ring reduce-scatter + allgather; identical bits on every rank). algo: full,
  * mean or auto (all the same ring on the host backend). dtype: lioncubFloat32 (bf16 on the wire
@@ -287,7 +296,7 @@ LIONCUB_API lioncubResult_t lioncubCommInitNccl(lioncubComm_t* comm, ncclComm_t 
 
 typedef struct lioncubLion* lioncubLion_t;
 
-typedef enum {
+typedef enum LIONCUB_ENUM_INT {
   lioncubSyncNever = 0,       /* momentum stays local (default) */
   lioncubSyncEvery = 1,       /* after steps K-1, 2K-1, 3K-1, ... (0-based step count) */
   lioncubSyncExponential = 2  /* after steps T0 = 0, T(j+1) = T(j) + ceil(2^(j/k)) */
