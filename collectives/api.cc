@@ -356,6 +356,9 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
       return fail(lioncubInvalidArgument, "algorithm '%s' is a float allreduce: use lioncubAllreduce",
                   kNames[a]);
     }
+    if (numel > LIONCUB_MAX_ELEMENTS) {
+      return fail(lioncubInvalidArgument, "numel = %zu is more than LIONCUB_MAX_ELEMENTS (2^40)", numel);
+    }
     const int P = comm->backend->size();
     const bool ternary = code == lioncubCodeTernary;
     if (algo == lioncubAlgoAuto) algo = choose_sign_algorithm(P, numel, ternary, tie, comm->link);
@@ -423,6 +426,9 @@ lioncubResult_t lioncubAllreduce(lioncubComm_t comm, lioncubAlgorithm_t algo, co
       return fail(lioncubNotSupported, "allreduce of 16-bit floats is not implemented yet (fp32 only)");
     }
     if (dtype != lioncubFloat32) return fail(lioncubInvalidArgument, "unknown dtype %d", static_cast<int>(dtype));
+    if (count > LIONCUB_MAX_ELEMENTS) {
+      return fail(lioncubInvalidArgument, "count = %zu is more than LIONCUB_MAX_ELEMENTS (2^40)", count);
+    }
     if (count > 0 && (sendbuf == nullptr || recvbuf == nullptr)) {
       return fail(lioncubInvalidArgument, "NULL buffer with count = %zu", count);
     }

@@ -160,10 +160,11 @@ void* HostComm::recv_from(int peer, void* data, size_t bytes) {
   return driver::irecv(net_, recv_comms_[peer], 1, &data, &size, &tag, &mh, timeout_s_);
 }
 
-void HostComm::post_send(int peer, const uint8_t* data, size_t bytes, std::vector<void*>* reqs) {
+void HostComm::post_send(int peer, const uint8_t* data, size_t bytes, std::vector<Pending>* reqs) {
   const size_t c = chunk_bytes(bytes);
   for (size_t off = 0; off < bytes; off += c) {
-    reqs->push_back(send_to(peer, data + off, std::min(c, bytes - off)));
+    const size_t n = std::min(c, bytes - off);
+    reqs->push_back({send_to(peer, data + off, n), n, peer});
   }
 }
 
@@ -171,22 +172,25 @@ void HostComm::post_recv(int peer, uint8_t* data, size_t bytes, std::vector<Pend
   const size_t c = chunk_bytes(bytes);
   for (size_t off = 0; off < bytes; off += c) {
     const size_t n = std::min(c, bytes - off);
-    reqs->push_back({recv_from(peer, data + off, n), n});
+    reqs->push_back({recv_from(peer, data + off, n), n, peer});
   }
 }
 
-void HostComm::wait(void* request) { driver::wait(net_, request, 1, timeout_s_); }
-
-namespace {
-void wait_recv(abi::ncclNet_v11_t* net, void* req, size_t expect, double timeout_s) {
-  const std::vector<int> sizes = driver::wait(net, req, 1, timeout_s);
-  if (sizes[0] != static_cast<int>(expect)) {
-    raise(lioncubInvalidUsage, "a peer sent " + std::to_string(sizes[0]) + " bytes where " +
-                                   std::to_string(expect) +
+void HostComm::wait(const Pending& p, bool is_recv) {
+  std::vector<int> sizes;
+  try {
+    sizes = driver::wait(net_, p.request, 1, timeout_s_);
+  } catch (const driver::DriverError& e) {
+    throw driver::DriverError("rank " + std::to_string(rank_) + (is_recv ? ", receiving from rank " : ", sending to rank ") +
+                                  std::to_string(p.peer) + ": " + e.what(),
+                              e.code);
+  }
+  if (is_recv && sizes[0] != static_cast<int>(p.bytes)) {
+    raise(lioncubInvalidUsage, "rank " + std::to_string(p.peer) + " sent " + std::to_string(sizes[0]) +
+                                   " bytes where " + std::to_string(p.bytes) +
                                    " were expected: ranks passed different counts or algorithms");
   }
 }
-}  // namespace
 
 void HostComm::allgatherv(void* buf, const size_t* offsets, const size_t* sizes) {
   if (nranks_ == 1) return;
@@ -198,8 +202,8 @@ void HostComm::allgatherv(void* buf, const size_t* offsets, const size_t* sizes)
     sends_.clear();
     post_recv(prev, b + offsets[rb], sizes[rb], &recvs_);
     post_send(next, b + offsets[sb], sizes[sb], &sends_);
-    for (const Pending& p : recvs_) wait_recv(net_, p.request, p.bytes, timeout_s_);
-    for (void* q : sends_) wait(q);
+    for (const Pending& p : recvs_) wait(p, true);
+    for (const Pending& q : sends_) wait(q, false);
   }
 }
 
@@ -211,7 +215,7 @@ void HostComm::alltoallv(const void* send, const size_t* send_offsets, const siz
   if (recv_sizes[r] != send_sizes[r]) raise(lioncubInternalError, "alltoallv: own block sizes differ");
   if (send_sizes[r] > 0) std::memmove(d + recv_offsets[r], s + send_offsets[r], send_sizes[r]);
   std::vector<Pending> recvs;
-  std::vector<void*> sends;
+  std::vector<Pending> sends;
   for (int k = 1; k < P; ++k) {
     const int from = (r - k + P) % P;
     post_recv(from, d + recv_offsets[from], recv_sizes[from], &recvs);
@@ -220,8 +224,8 @@ void HostComm::alltoallv(const void* send, const size_t* send_offsets, const siz
     const int to = (r + k) % P;
     post_send(to, s + send_offsets[to], send_sizes[to], &sends);
   }
-  for (const Pending& p : recvs) wait_recv(net_, p.request, p.bytes, timeout_s_);
-  for (void* q : sends) wait(q);
+  for (const Pending& p : recvs) wait(p, true);
+  for (const Pending& q : sends) wait(q, false);
 }
 
 template <class T>
@@ -243,13 +247,13 @@ void HostComm::allreduce_sum(T* buf, size_t count, bool average, double* reduce_
     const int sseg = (r - s + P) % P, rseg = (r - s - 1 + 2 * P) % P;
     const size_t rn = lo[rseg + 1] - lo[rseg], sn = lo[sseg + 1] - lo[sseg];
     std::vector<Pending> recvs;
-    std::vector<void*> sends;
+    std::vector<Pending> sends;
     post_recv(prev, tmp_bytes, rn * sizeof(T), &recvs);
     post_send(next, reinterpret_cast<const uint8_t*>(buf + lo[sseg]), sn * sizeof(T), &sends);
     T* acc = buf + lo[rseg];
     size_t done = 0;
     for (const Pending& p : recvs) {  // add chunk k while chunk k+1 is still arriving
-      wait_recv(net_, p.request, p.bytes, timeout_s_);
+      wait(p, true);
       const double t0 = now_s();
       const size_t n = p.bytes / sizeof(T);
       T* __restrict a = acc + done;
@@ -258,7 +262,7 @@ void HostComm::allreduce_sum(T* buf, size_t count, bool average, double* reduce_
       done += n;
       if (reduce_seconds) *reduce_seconds += now_s() - t0;
     }
-    for (void* q : sends) wait(q);
+    for (const Pending& q : sends) wait(q, false);
   }
   const int own = (r + 1) % P;
   if constexpr (std::is_floating_point_v<T>) {
@@ -274,13 +278,13 @@ void HostComm::allreduce_sum(T* buf, size_t count, bool average, double* reduce_
   for (int s = 0; s < P - 1; ++s) {
     const int sseg = (own - s + P) % P, rseg = (own - s - 1 + 2 * P) % P;
     std::vector<Pending> recvs;
-    std::vector<void*> sends;
+    std::vector<Pending> sends;
     post_recv(prev, reinterpret_cast<uint8_t*>(buf + lo[rseg]), (lo[rseg + 1] - lo[rseg]) * sizeof(T),
               &recvs);
     post_send(next, reinterpret_cast<const uint8_t*>(buf + lo[sseg]),
               (lo[sseg + 1] - lo[sseg]) * sizeof(T), &sends);
-    for (const Pending& p : recvs) wait_recv(net_, p.request, p.bytes, timeout_s_);
-    for (void* q : sends) wait(q);
+    for (const Pending& p : recvs) wait(p, true);
+    for (const Pending& q : sends) wait(q, false);
   }
   if (gather_seconds) *gather_seconds += now_s() - t0;
 }

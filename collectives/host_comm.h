@@ -61,15 +61,18 @@ class HostComm final : public Backend {
                      double* gather_seconds);
 
  private:
-  struct Pending {
+  struct Pending {  // a posted send or receive, with what its errors must name
     void* request;
     size_t bytes;
+    int peer;
   };
   void* send_to(int peer, const void* data, size_t bytes);
   void* recv_from(int peer, void* data, size_t bytes);
-  void wait(void* request);
+  // Waits for a posted send or receive; a failure or timeout names this rank, the peer and the
+  // direction (the plugin's own message, with the peer's address, goes to its log only).
+  void wait(const Pending& p, bool is_recv);
   // Posts chunks of a block to/from a peer; returns the requests.
-  void post_send(int peer, const uint8_t* data, size_t bytes, std::vector<void*>* reqs);
+  void post_send(int peer, const uint8_t* data, size_t bytes, std::vector<Pending>* reqs);
   void post_recv(int peer, uint8_t* data, size_t bytes, std::vector<Pending>* reqs);
   void connect_all(StoreClient& store, double deadline_s);
 
@@ -87,7 +90,7 @@ class HostComm final : public Backend {
   HostScratch scratch_;
   HostScratch internal_;  // allreduce_sum's receive segment
   std::vector<Pending> recvs_;  // reused request lists
-  std::vector<void*> sends_;
+  std::vector<Pending> sends_;
 };
 
 // Chunk size for a message of `bytes`: large enough to fill the pipe, small enough to overlap.

@@ -763,6 +763,15 @@ lioncubResult_t lioncubLion::step_impl(const Ptrs& p, cudaStream_t s) {
 static lioncubResult_t create(lioncubLion_t* opt, lioncubComm_t comm, const std::vector<size_t>& sizes,
                               lioncubDataType_t dtype, const lioncubLionConfig_t* cfg) {
   *opt = nullptr;
+  // Bound the sizes before anything is sized from them (buckets, planes, scratch).
+  size_t total = 0;
+  for (size_t n : sizes) {
+    if (n > LIONCUB_MAX_ELEMENTS - total) {
+      return fail(lioncubInvalidArgument,
+                  "lioncubLionCreate: the tensors hold more than LIONCUB_MAX_ELEMENTS (2^40) elements");
+    }
+    total += n;
+  }
   auto o = std::make_unique<lioncubLion>();
   LION_CHECK(o->validate_and_setup(comm, sizes, dtype, cfg));
   LION_CHECK(o->agree());

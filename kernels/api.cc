@@ -46,6 +46,12 @@ lioncubResult_t check_vectors(const char* fn, int nvec, size_t stride, size_t nu
   return lioncubSuccess;
 }
 
+lioncubResult_t check_count(const char* fn, size_t numel) {
+  LIONCUB_REQUIRE(numel <= LIONCUB_MAX_ELEMENTS, "%s: %zu elements is more than LIONCUB_MAX_ELEMENTS (2^40)",
+                  fn, numel);
+  return lioncubSuccess;
+}
+
 lioncubResult_t check_tie(const char* fn, lioncubTiePolicy_t tie) {
   LIONCUB_REQUIRE(tie == lioncubTieZero || tie == lioncubTieAlternate, "%s: unknown tie policy %d", fn, int(tie));
   return lioncubSuccess;
@@ -78,6 +84,7 @@ lioncubResult_t encode(const lioncubEncodeDesc_t* d, const void* grad, void* mom
                     "%s: ternaryBlock %u must be a multiple of 32 in [32, %u]", fn, d->ternaryBlock,
                     kMaxTernaryBlock);
   }
+  LIONCUB_CHECK(check_count(fn, d->numel));
   if (d->numel == 0) return lioncubSuccess;
   LIONCUB_CHECK(check_buffer(fn, "grad", grad, dtype_size(d->gradType)));
   LIONCUB_CHECK(check_buffer(fn, "momentum", momentum, dtype_size(d->momentumType)));
@@ -96,6 +103,7 @@ lioncubResult_t vote(const char* fn, const uint32_t* codes, size_t stride, int n
                      lioncubTiePolicy_t tie, uint64_t step, uint32_t* sign, uint32_t* nonzero,
                      uint16_t* counts, lioncubMemory_t mem, cudaStream_t stream) {
   LIONCUB_CHECK(check_memory(fn, mem));
+  LIONCUB_CHECK(check_count(fn, numel));
   LIONCUB_CHECK(check_vectors(fn, nvec, stride, numel));
   LIONCUB_CHECK(check_tie(fn, tie));
   if (numel == 0) return lioncubSuccess;
@@ -119,6 +127,7 @@ lioncubResult_t ternary(const char* fn, const uint32_t* signs, const uint32_t* n
                         int nvec, size_t numel, lioncubTiePolicy_t tie, uint64_t step, uint32_t* sign,
                         uint32_t* nonzero, int16_t* sums, lioncubMemory_t mem, cudaStream_t stream) {
   LIONCUB_CHECK(check_memory(fn, mem));
+  LIONCUB_CHECK(check_count(fn, numel));
   LIONCUB_CHECK(check_vectors(fn, nvec, stride, numel));
   LIONCUB_CHECK(check_tie(fn, tie));
   if (numel == 0) return lioncubSuccess;
@@ -155,6 +164,7 @@ lioncubResult_t lane_pack(lioncubCode_t code, const uint32_t* sign, const uint32
   LIONCUB_CHECK(check_memory(fn, mem));
   LIONCUB_CHECK(check_lanes(fn, code, width));
   const bool ternary = code == lioncubCodeTernary;
+  LIONCUB_CHECK(check_count(fn, numel));
   if (numel == 0) return lioncubSuccess;
   LIONCUB_CHECK(check_buffer(fn, "sign", sign, 4));
   if (ternary) LIONCUB_CHECK(check_buffer(fn, "nonzero (needed for a ternary code)", nonzero, 4));
@@ -178,6 +188,7 @@ lioncubResult_t lane_resolve(lioncubCode_t code, const uint32_t* lanes, int nvec
   LIONCUB_REQUIRE(nvec >= 1 && max_sum < (1 << width),
                   "%s: nvec %d needs sums up to %d, which overflow %d-bit lanes", fn, nvec,
                   max_sum, width);
+  LIONCUB_CHECK(check_count(fn, numel));
   if (numel == 0) return lioncubSuccess;
   LIONCUB_CHECK(check_buffer(fn, "lanes", lanes, lane_alignment(width)));
   LIONCUB_CHECK(check_buffer(fn, "signOut", sign, 4));
@@ -206,6 +217,7 @@ lioncubResult_t apply(size_t numel, lioncubDataType_t type, void* params, const 
     LIONCUB_REQUIRE(u->nvec >= 1 && u->nvec <= kMaxVectors, "%s: update nvec %d is outside [1, %d]", fn,
                     u->nvec, kMaxVectors);
   }
+  LIONCUB_CHECK(check_count(fn, numel));
   if (numel == 0) return lioncubSuccess;
   LIONCUB_CHECK(check_buffer(fn, "params", params, dtype_size(type)));
   switch (u->kind) {

@@ -11,7 +11,7 @@
 
 namespace lioncub {
 
-inline size_t packed_words(size_t numel) { return (numel + 31) / 32; }
+inline size_t packed_words(size_t numel) { return numel / 32 + (numel % 32 != 0); }  // no wrap
 
 struct EncodeArgs {
   size_t numel;

@@ -80,6 +80,11 @@ LIONCUB_API void lioncubGetVersion(int* major, int* minor, int* patch);
 LIONCUB_API int lioncubHasCuda(void);
 LIONCUB_API int lioncubCudaDeviceCount(void);
 
+/* The most elements any lioncub call takes: 2^40 (4 TiB of fp32, more than any host or device
+ * holds). Larger counts are rejected with lioncubInvalidArgument before anything is sized from
+ * them, so no size computation can overflow. */
+#define LIONCUB_MAX_ELEMENTS ((size_t)1 << 40)
+
 /* Words of one packed plane of `numel` elements. */
 LIONCUB_API size_t lioncubPackedWords(size_t numel);
 

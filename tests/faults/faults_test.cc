@@ -409,12 +409,10 @@ TEST(Stop, TimeoutsFire) {
   }
 }
 
-// The timeout's message should name the stopped peer (its rank or address) so that an operator
-// knows which machine to look at. DISABLED: the host backend's waits (collectives/host_comm.cc,
-// driver::wait) report "net plugin: test: timed out" without the peer, and the plugin's own
-// stall message, which names the peer's address, reaches only the log (NCCL's ABI returns a
-// code, not a message). Fix in collectives/: name the peer rank in HostComm's wait errors.
-TEST(Stop, DISABLED_TimeoutMessageNamesThePeer) {
+// The timeout's message names the stopped peer (its rank) so that an operator knows which
+// machine to look at: the host backend's waits add the rank, the peer and the direction to the
+// plugin's error (whose own message, with the peer's address, reaches only the log).
+TEST(Stop, TimeoutMessageNamesThePeer) {
   std::mt19937 rng(4);
   const int victim = 2;
   Trial t = run_trial(Op::kAllgatherVote, victim, Fault::kStop, "", rng);

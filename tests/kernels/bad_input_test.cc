@@ -68,6 +68,10 @@ TEST_F(BadInput, Encode) {
   d = desc;
   d.code = lioncubCode_t(5);
   EXPECT_REJECTED(encode(d), bad, "code");
+  d = desc;
+  d.numel = SIZE_MAX;  // its packed word count must not wrap to something small
+  EXPECT_REJECTED(encode(d), bad, "LIONCUB_MAX_ELEMENTS");
+  EXPECT_EQ(lioncubPackedWords(SIZE_MAX), SIZE_MAX / 32 + 1);
   // Zero elements: nothing to touch, so null buffers are fine.
   d = desc;
   d.numel = 0;
@@ -101,6 +105,9 @@ TEST_F(BadInput, VoteAndTernary) {
                               nullptr),
                   bad, "signOut");
   EXPECT_REJECTED(lioncubVoteCount(codes.data(), 2, 4, 64, nullptr, lioncubMemHost, nullptr), bad, "counts");
+  EXPECT_REJECTED(lioncubVote(codes.data(), SIZE_MAX / 32, 4, SIZE_MAX - 3, lioncubTieZero, 0, sign.data(),
+                              nonzero.data(), lioncubMemHost, nullptr),
+                  bad, "LIONCUB_MAX_ELEMENTS");
   EXPECT_REJECTED(lioncubVoteCount(codes.data(), 2, 4, 64, reinterpret_cast<uint16_t*>(reinterpret_cast<char*>(counts.data()) + 1),
                                    lioncubMemHost, nullptr),
                   bad, "aligned");
