@@ -15,6 +15,7 @@
 #include "collectives/algorithms.h"
 #include "collectives/host_comm.h"
 #include "collectives/link_model.h"
+#include "collectives/handles.h"
 #include "collectives/status.h"
 #if defined(LIONCUB_HAVE_NCCL)
 #include "collectives/nccl_comm.h"
@@ -103,6 +104,15 @@ const char* env(const char* name) {
   return (v != nullptr && *v != '\0') ? v : nullptr;
 }
 
+// NULL, destroyed and foreign communicators are errors, not crashes.
+lioncubResult_t check_comm(lioncubComm_t comm) {
+  if (comm == nullptr) return fail(lioncubInvalidArgument, "comm is NULL");
+  if (!comm_handles().live(comm)) {
+    return fail(lioncubInvalidUsage, "comm is not a live communicator (destroyed already?)");
+  }
+  return lioncubSuccess;
+}
+
 bool aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % alignof(uint32_t) == 0; }
 
 lioncubResult_t init_host(lioncubComm_t* comm, int nranks, int rank, const char* rendezvous) {
@@ -126,6 +136,7 @@ lioncubResult_t init_host(lioncubComm_t* comm, int nranks, int rank, const char*
   const char* check = env("LIONCUB_CHECK_ARGS");
   c->check_every_call = check != nullptr && std::strcmp(check, "1") == 0;
   *comm = c.release();
+  comm_handles().add(*comm);
   return lioncubSuccess;
 }
 
@@ -274,6 +285,7 @@ lioncubResult_t lioncubCommInitNccl(lioncubComm_t* comm, ncclComm_t nccl) {
     const char* check = env("LIONCUB_CHECK_ARGS");
     c->check_every_call = check != nullptr && std::strcmp(check, "1") == 0;
     *comm = c.release();
+    comm_handles().add(*comm);
     return lioncubSuccess;
 #else
     return fail(lioncubNotSupported,
@@ -285,6 +297,10 @@ lioncubResult_t lioncubCommInitNccl(lioncubComm_t* comm, ncclComm_t nccl) {
 
 lioncubResult_t lioncubCommDestroy(lioncubComm_t comm) {
   return run("lioncubCommDestroy", [&] {
+    if (comm == nullptr) return lioncubSuccess;
+    if (!lioncub::coll::comm_handles().remove(comm)) {
+      return fail(lioncubInvalidUsage, "lioncubCommDestroy: not a live communicator (destroyed already?)");
+    }
     delete comm;
     return lioncubSuccess;
   });
@@ -294,6 +310,9 @@ lioncubResult_t lioncubCommRank(lioncubComm_t comm, int* rank) {
   if (comm == nullptr || rank == nullptr) {
     return fail(lioncubInvalidArgument, "lioncubCommRank: comm or rank is NULL");
   }
+  if (!lioncub::coll::comm_handles().live(comm)) {
+    return fail(lioncubInvalidUsage, "lioncubCommRank: not a live communicator (destroyed already?)");
+  }
   *rank = comm->backend->rank();
   return lioncubSuccess;
 }
@@ -302,6 +321,9 @@ lioncubResult_t lioncubCommSize(lioncubComm_t comm, int* nranks) {
   if (comm == nullptr || nranks == nullptr) {
     return fail(lioncubInvalidArgument, "lioncubCommSize: comm or nranks is NULL");
   }
+  if (!lioncub::coll::comm_handles().live(comm)) {
+    return fail(lioncubInvalidUsage, "lioncubCommSize: not a live communicator (destroyed already?)");
+  }
   *nranks = comm->backend->size();
   return lioncubSuccess;
 }
@@ -309,6 +331,9 @@ lioncubResult_t lioncubCommSize(lioncubComm_t comm, int* nranks) {
 lioncubResult_t lioncubCommMemory(lioncubComm_t comm, lioncubMemory_t* mem) {
   if (comm == nullptr || mem == nullptr) {
     return fail(lioncubInvalidArgument, "lioncubCommMemory: comm or mem is NULL");
+  }
+  if (!lioncub::coll::comm_handles().live(comm)) {
+    return fail(lioncubInvalidUsage, "lioncubCommMemory: not a live communicator (destroyed already?)");
   }
   *mem = comm->backend->memory();
   return lioncubSuccess;
@@ -343,7 +368,7 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
                                      cudaStream_t stream) {
   return run("lioncubSignAggregate", [&]() -> lioncubResult_t {
     using namespace lioncub::coll;
-    if (comm == nullptr) return fail(lioncubInvalidArgument, "comm is NULL");
+    if (const lioncubResult_t rc = check_comm(comm); rc != lioncubSuccess) return rc;
     const int a = static_cast<int>(algo);
     if (a < 0 || a >= lioncubNumAlgorithms) return fail(lioncubInvalidArgument, "unknown algorithm %d", a);
     if (code != lioncubCodeSign && code != lioncubCodeTernary) {
@@ -413,7 +438,7 @@ lioncubResult_t lioncubAllreduce(lioncubComm_t comm, lioncubAlgorithm_t algo, co
                                  cudaStream_t stream) {
   return run("lioncubAllreduce", [&]() -> lioncubResult_t {
     using namespace lioncub::coll;
-    if (comm == nullptr) return fail(lioncubInvalidArgument, "comm is NULL");
+    if (const lioncubResult_t rc = check_comm(comm); rc != lioncubSuccess) return rc;
     if (algo != lioncubAlgoAuto && algo != lioncubAlgoFull && algo != lioncubAlgoMean) {
       const char* n = lioncubAlgorithmName(algo);
       return fail(lioncubInvalidArgument, "algorithm '%s' is not a float allreduce (full, mean, auto)",

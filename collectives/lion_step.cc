@@ -9,6 +9,7 @@
 // average arrived [, post sync(b)]. Last, a one-float allreduce aggregates the non-finite flag.
 // Device communicator: the same calls, run in order on the caller's thread, stream-ordered.
 #include "collectives/lion_step.h"
+#include "collectives/handles.h"
 
 #include <algorithm>
 #include <chrono>
@@ -777,11 +778,21 @@ static lioncubResult_t create(lioncubLion_t* opt, lioncubComm_t comm, const std:
   LION_CHECK(o->agree());
   if (o->mem == lioncubMemHost && o->nranks > 1) o->worker = std::make_unique<Worker>();
   *opt = o.release();
+  lioncub::coll::lion_handles().add(*opt);
+  return lioncubSuccess;
+}
+
+// A destroyed or foreign optimizer handle is an error, not a use of freed memory.
+static lioncubResult_t check_live(lioncubLion_t opt, const char* fn) {
+  if (!lioncub::coll::lion_handles().live(opt)) {
+    return fail(lioncubInvalidUsage, "%s: not a live optimizer (destroyed already?)", fn);
+  }
   return lioncubSuccess;
 }
 
 static lioncubResult_t check_step(lioncubLion_t opt, const char* fn) {
   if (opt == nullptr) return fail(lioncubInvalidArgument, "%s: opt is NULL", fn);
+  LION_CHECK(check_live(opt, fn));
   if (opt->broken) {
     return fail(lioncubInvalidUsage, "%s: an earlier step failed; destroy the optimizer and communicator", fn);
   }
@@ -830,6 +841,10 @@ lioncubResult_t lioncubLionCreateTensors(lioncubLion_t* opt, lioncubComm_t comm,
 
 lioncubResult_t lioncubLionDestroy(lioncubLion_t opt) {
   return api("lioncubLionDestroy", [&]() -> lioncubResult_t {
+    if (opt == nullptr) return lioncubSuccess;
+    if (!lioncub::coll::lion_handles().remove(opt)) {
+      return fail(lioncubInvalidUsage, "lioncubLionDestroy: not a live optimizer (destroyed already?)");
+    }
     delete opt;
     return lioncubSuccess;
   });
@@ -878,6 +893,7 @@ lioncubResult_t lioncubLionStepTensors(lioncubLion_t opt, void* const* params, c
 
 lioncubResult_t lioncubLionSetLr(lioncubLion_t opt, float lr) {
   if (opt == nullptr) return fail(lioncubInvalidArgument, "lioncubLionSetLr: opt is NULL");
+  LION_CHECK(check_live(opt, "lioncubLionSetLr"));
   if (!finite_nonneg(lr)) return fail(lioncubInvalidArgument, "lioncubLionSetLr: lr must be finite and >= 0");
   opt->cfg.lr = lr;
   return lioncubSuccess;
@@ -885,6 +901,7 @@ lioncubResult_t lioncubLionSetLr(lioncubLion_t opt, float lr) {
 
 lioncubResult_t lioncubLionGetStats(lioncubLion_t opt, lioncubLionStats_t* stats) {
   if (opt == nullptr || stats == nullptr) return fail(lioncubInvalidArgument, "lioncubLionGetStats: NULL argument");
+  LION_CHECK(check_live(opt, "lioncubLionGetStats"));
   *stats = opt->stats;
 #ifdef LIONCUB_HAVE_CUDA
   if (opt->mem == lioncubMemDevice && opt->step > 0) {
@@ -908,12 +925,14 @@ lioncubResult_t lioncubLionGetStats(lioncubLion_t opt, lioncubLionStats_t* stats
 
 lioncubResult_t lioncubLionStateSize(lioncubLion_t opt, size_t* bytes) {
   if (opt == nullptr || bytes == nullptr) return fail(lioncubInvalidArgument, "lioncubLionStateSize: NULL argument");
+  LION_CHECK(check_live(opt, "lioncubLionStateSize"));
   *bytes = sizeof(SavedState);
   return lioncubSuccess;
 }
 
 lioncubResult_t lioncubLionSaveState(lioncubLion_t opt, void* buf, size_t bytes) {
   if (opt == nullptr || buf == nullptr) return fail(lioncubInvalidArgument, "lioncubLionSaveState: NULL argument");
+  LION_CHECK(check_live(opt, "lioncubLionSaveState"));
   if (bytes < sizeof(SavedState)) {
     return fail(lioncubInvalidArgument, "lioncubLionSaveState: %zu bytes is less than the %zu needed", bytes,
                 sizeof(SavedState));
@@ -935,6 +954,7 @@ lioncubResult_t lioncubLionSaveState(lioncubLion_t opt, void* buf, size_t bytes)
 lioncubResult_t lioncubLionLoadState(lioncubLion_t opt, const void* buf, size_t bytes) {
   const char* fn = "lioncubLionLoadState";
   if (opt == nullptr || buf == nullptr) return fail(lioncubInvalidArgument, "%s: NULL argument", fn);
+  LION_CHECK(check_live(opt, fn));
   SavedState s{};
   if (bytes != sizeof s) return fail(lioncubInvalidArgument, "%s: %zu bytes, a state has %zu", fn, bytes, sizeof s);
   std::memcpy(&s, buf, sizeof s);

@@ -342,6 +342,52 @@ TEST(ApiBadInput, HugeCountsAreRejected) {
   run_cases(cases);
 }
 
+// Handles after destroy, destroyed twice, or from another object: a registry of live handles
+// turns each into lioncubInvalidUsage with a message (no new handle is created in between, so
+// the freed addresses are not reused).
+TEST(ApiBadInput, DestroyedAndForeignHandles) {
+  const lioncubResult_t usage = lioncubInvalidUsage;
+  std::vector<Case> cases = {
+      {"CommSize after CommDestroy", [](lioncubComm_t c, lioncubLion_t o) {
+         lioncubLionDestroy(o);
+         lioncubCommDestroy(c);
+         int n = 0;
+         return lioncubCommSize(c, &n);
+       }, usage},
+      {"SignAggregate after CommDestroy", [](lioncubComm_t c, lioncubLion_t o) {
+         lioncubLionDestroy(o);
+         lioncubCommDestroy(c);
+         uint32_t s[1] = {}, out[1] = {};
+         return lioncubSignAggregate(c, lioncubAlgoAlltoallVote, lioncubCodeSign, s, nullptr, 32,
+                                     lioncubTieAlternate, 0, out, nullptr, nullptr, nullptr);
+       }, usage},
+      {"CommDestroy twice", [](lioncubComm_t c, lioncubLion_t o) {
+         lioncubLionDestroy(o);
+         lioncubCommDestroy(c);
+         return lioncubCommDestroy(c);
+       }, usage},
+      {"LionStep after LionDestroy", [](lioncubComm_t, lioncubLion_t o) {
+         lioncubLionDestroy(o);
+         auto p = buf(1000), g = buf(1000), m = buf(1000);
+         return lioncubLionStep(o, p.data(), g.data(), m.data(), nullptr);
+       }, usage},
+      {"LionDestroy twice", [](lioncubComm_t, lioncubLion_t o) {
+         lioncubLionDestroy(o);
+         return lioncubLionDestroy(o);
+       }, usage},
+      {"a stack address as a communicator", [](lioncubComm_t, lioncubLion_t) {
+         int x = 0;
+         int n = 0;
+         return lioncubCommSize(reinterpret_cast<lioncubComm_t>(&x), &n);
+       }, usage},
+      {"a communicator passed as an optimizer", [](lioncubComm_t c, lioncubLion_t) {
+         auto p = buf(1000), g = buf(1000), m = buf(1000);
+         return lioncubLionStep(reinterpret_cast<lioncubLion_t>(c), p.data(), g.data(), m.data(), nullptr);
+       }, usage},
+  };
+  run_cases(cases);
+}
+
 // An optimizer made on one communicator, stepped while a second communicator exists: the
 // optimizer keeps using its own; destroying the other one first changes nothing.
 TEST(ApiBadInput, OptimizerIgnoresAnotherCommunicator) {
