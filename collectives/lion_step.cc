@@ -469,8 +469,10 @@ void lioncubLion::post(Run& run, long mark, std::function<lioncubResult_t(Run&)>
       }
       if (!skip && rc == lioncubSuccess && mark >= 0) run.exchanged[size_t(mark)] = 1;
       ++run.done;
+      // Under the lock: once the caller sees the last job done it returns and destroys `run`,
+      // so nothing may touch it after the mutex is released.
+      run.cv.notify_all();
     }
-    run.cv.notify_all();
   };
   if (worker) {
     worker->post(std::move(body));

@@ -201,8 +201,13 @@ TEST(AbiHostile, AThousandStrangersAreClosedInTimeAndLeakNothing) {
   std::printf("descriptors %d -> %d, RSS %ld -> %ld KiB\n", fds_before, fds_after, rss_before, rss_after);
   EXPECT_EQ(fds_after, fds_before);
   // The real comm's threads came and went; strangers must add nothing that scales with their
-  // number (1,000 x even 4 KiB would be 4 MiB).
+  // number (1,000 x even 4 KiB would be 4 MiB). Sanitizers' shadow memory and quarantines grow
+  // RSS on their own, so there the descriptor count is the leak check (and ASan's leak checker).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  std::printf("RSS not checked: built with a sanitizer\n");
+#else
   EXPECT_LT(rss_after - rss_before, 2048);
+#endif
   EXPECT_EQ(net()->closeListen(lc), ncclSuccess);
   ::unsetenv("LIONCUB_NET_CONNECT_TIMEOUT_MS");
 }
