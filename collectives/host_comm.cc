@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <new>
 #include <thread>
 #include <type_traits>
@@ -68,12 +69,32 @@ HostComm::HostComm(int nranks, int rank, const std::string& rendezvous,
   }
 }
 
-HostComm::~HostComm() {
-  for (void* c : send_comms_) {
+HostComm::~HostComm() { close_all(); }
+
+void HostComm::close_all() noexcept {
+  for (void*& c : send_comms_) {
     if (c != nullptr) net_->closeSend(c);
+    c = nullptr;
   }
-  for (void* c : recv_comms_) {
+  for (void*& c : recv_comms_) {
     if (c != nullptr) net_->closeRecv(c);
+    c = nullptr;
+  }
+}
+
+HostComm::FailureGuard::FailureGuard(HostComm& c) : comm_(c), exceptions_(std::uncaught_exceptions()) {
+  if (c.broken_) {
+    raise(lioncubInvalidUsage,
+          "rank " + std::to_string(c.rank_) +
+              ": an earlier collective on this communicator failed and closed its connections; "
+              "destroy it and create a new one");
+  }
+}
+
+HostComm::FailureGuard::~FailureGuard() {
+  if (std::uncaught_exceptions() > exceptions_) {
+    comm_.close_all();
+    comm_.broken_ = true;
   }
 }
 
@@ -193,6 +214,7 @@ void HostComm::wait(const Pending& p, bool is_recv) {
 }
 
 void HostComm::allgatherv(void* buf, const size_t* offsets, const size_t* sizes) {
+  FailureGuard guard(*this);
   if (nranks_ == 1) return;
   auto* b = static_cast<uint8_t*>(buf);
   const int P = nranks_, next = (rank_ + 1) % P, prev = (rank_ + P - 1) % P;
@@ -209,6 +231,7 @@ void HostComm::allgatherv(void* buf, const size_t* offsets, const size_t* sizes)
 
 void HostComm::alltoallv(const void* send, const size_t* send_offsets, const size_t* send_sizes,
                          void* recv, const size_t* recv_offsets, const size_t* recv_sizes) {
+  FailureGuard guard(*this);
   const auto* s = static_cast<const uint8_t*>(send);
   auto* d = static_cast<uint8_t*>(recv);
   const int P = nranks_, r = rank_;
@@ -231,6 +254,7 @@ void HostComm::alltoallv(const void* send, const size_t* send_offsets, const siz
 template <class T>
 void HostComm::allreduce_sum(T* buf, size_t count, bool average, double* reduce_seconds,
                              double* gather_seconds) {
+  FailureGuard guard(*this);
   const int P = nranks_, r = rank_, next = (r + 1) % P, prev = (r + P - 1) % P;
   if constexpr (!std::is_floating_point_v<T>) {
     if (average) raise(lioncubInvalidArgument, "allreduce: average needs a floating-point type");

@@ -61,6 +61,21 @@ class HostComm final : public Backend {
                      double* gather_seconds);
 
  private:
+  // Entered by every primitive. When the primitive leaves by an exception, its posted requests
+  // may still point into the caller's buffers, which the caller may free at once: the guard
+  // closes every connection first (closing joins the plugin's threads, so nothing touches those
+  // buffers afterwards) and the communicator refuses later calls.
+  class FailureGuard {
+   public:
+    explicit FailureGuard(HostComm& c);
+    ~FailureGuard();
+
+   private:
+    HostComm& comm_;
+    int exceptions_;
+  };
+  void close_all() noexcept;
+
   struct Pending {  // a posted send or receive, with what its errors must name
     void* request;
     size_t bytes;
@@ -91,6 +106,7 @@ class HostComm final : public Backend {
   HostScratch internal_;  // allreduce_sum's receive segment
   std::vector<Pending> recvs_;  // reused request lists
   std::vector<Pending> sends_;
+  bool broken_ = false;  // a primitive failed: connections closed
 };
 
 // Chunk size for a message of `bytes`: large enough to fill the pipe, small enough to overlap.
