@@ -33,6 +33,11 @@ labels=()
 if [ -n "$sanitize" ]; then
   cuda=OFF
   labels=(-LE 'fuzz|cluster')  # the fuzzers carry their own sanitizers; the cluster test runs no lioncub code
+  # Fail at the first report, also in forked ranks that leave with _exit (which skips the exit
+  # code a sanitizer would otherwise set at the end).
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+  export ASAN_OPTIONS="halt_on_error=1 detect_leaks=1 ${ASAN_OPTIONS:-}"
+  export UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1 ${UBSAN_OPTIONS:-}"
 fi
 werror=OFF
 [ "${CI:-}" = "true" ] && werror=ON
