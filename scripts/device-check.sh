@@ -54,6 +54,10 @@ step gpu-kernel-tests 300 "$build_dir/tests/lioncub_kernel_tests" --gtest_filter
 # The NCCL backend (tests/collectives/nccl_test.cc): forked ranks on GPU 0, NCCL_NET_PLUGIN = the
 # built libnccl-net-lioncub.so, NCCL_NET=lioncub, NCCL_SOCKET_IFNAME=lo (set by the test itself).
 step nccl-backend 300 env NCCL_DEBUG=WARN "$build_dir/tests/collectives/lioncub_nccl_tests"
+# The optimizer step on the NCCL backend (tests/optimizer/nccl_step_test.cc): full, alltoall-vote,
+# quant2-rs, allgather-vote at P = 2, 4; device params and momentum equal the host backend's bit
+# for bit after 10 steps. Label nccl too, so not run again by all-tests.
+step nccl-step 240 env NCCL_DEBUG=WARN "$build_dir/tests/optimizer/lioncub_nccl_step_tests"
 step all-tests 600 ctest --test-dir "$build_dir" --output-on-failure -j 8 -LE nccl
 step cuda-kernel-bench 300 "$build_dir/bench/lioncub-cuda-kernel-bench" --elements "${LIONCUB_BENCH_ELEMENTS:-268435456}"
 
