@@ -31,6 +31,15 @@ inline size_t shard_lo(size_t words, int P, int j) {
 // Fills stats->algorithm and the seconds (0 on untimed backends); bytes are filled by the caller.
 void sign_aggregate(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats);
 
+// Ring allgather of every rank's plane of W words into scratch slot A, rank j's plane at
+// j * W: the exchange of allgather-vote and of the averaging mode.
+const uint32_t* allgather_planes(Backend& comm, const uint32_t* plane, size_t W);
+
+// Averaging mode: counts[i] = ranks whose bit i is 1, the same on every rank (allgather of the
+// 1-bit codes, then lioncubVoteCount locally). sign_count.cc.
+void sign_count(Backend& comm, const uint32_t* sign, size_t numel, uint16_t* counts,
+                lioncubCollStats_t* stats);
+
 // packed-sum's lane width for P ranks: 2, 4 or 8 bits, 0 when 8-bit lanes could overflow.
 int packed_sum_width(int P, bool ternary);
 // packed-sum (packed_sum.cc); needs packed_sum_width(P, ternary) != 0.

@@ -145,7 +145,7 @@ lioncubResult_t init_host(lioncubComm_t* comm, int nranks, int rank, const char*
 // every rank sees every descriptor and all fail together on a mismatch.
 struct Descriptor {
   uint32_t magic = 0x4c434353;  // "LCCS"
-  uint32_t call = 0;            // 1 sign aggregate, 2 allreduce
+  uint32_t call = 0;            // 1 sign aggregate, 2 allreduce, 3 sign count
   uint32_t algo = 0;
   uint32_t code = 0;            // sign aggregate: code; allreduce: dtype
   uint32_t tie = 0;             // sign aggregate: tie; allreduce: op
@@ -157,7 +157,7 @@ static_assert(sizeof(Descriptor) == 40);
 
 std::string describe_call(const Descriptor& d) {
   const char* a = lioncubAlgorithmName(static_cast<lioncubAlgorithm_t>(d.algo));
-  std::string s = d.call == 1 ? "sign aggregate" : d.call == 2 ? "allreduce" : "unknown call";
+  std::string s = d.call == 1 ? "sign aggregate" : d.call == 2 ? "allreduce" : d.call == 3 ? "sign count" : "unknown call";
   s += std::string(" algorithm ") + (a ? a : "?") + ", " + (d.call == 1 ? "code " : "dtype ") +
        std::to_string(d.code) + ", " + (d.call == 1 ? "tie " : "op ") + std::to_string(d.tie) +
        ", n = " + std::to_string(d.numel);
@@ -427,6 +427,42 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
     check_agreement(*comm, d);
     const Traffic before = b.traffic();
     sign_aggregate(b, SignArgs{algo, sign, nonzero, numel, tie, step, signOut, nonzeroOut}, stats);
+    finish_stats(b, before, stats);
+    return lioncubSuccess;
+  });
+}
+
+lioncubResult_t lioncubSignCount(lioncubComm_t comm, lioncubAlgorithm_t algo, const uint32_t* sign,
+                                 size_t numel, uint16_t* counts, lioncubCollStats_t* stats,
+                                 cudaStream_t stream) {
+  return run("lioncubSignCount", [&]() -> lioncubResult_t {
+    using namespace lioncub::coll;
+    if (const lioncubResult_t rc = check_comm(comm); rc != lioncubSuccess) return rc;
+    if (algo != lioncubAlgoAuto && algo != lioncubAlgoAllgatherVote) {
+      const char* n = lioncubAlgorithmName(algo);
+      return fail(lioncubInvalidArgument, "the averaging mode runs on allgather-vote (or auto), not '%s'",
+                  n ? n : "unknown");
+    }
+    if (numel > LIONCUB_MAX_ELEMENTS) {
+      return fail(lioncubInvalidArgument, "numel = %zu is more than LIONCUB_MAX_ELEMENTS (2^40)", numel);
+    }
+    if (numel > 0) {
+      if (sign == nullptr || counts == nullptr) {
+        return fail(lioncubInvalidArgument, "NULL sign or counts with numel = %zu", numel);
+      }
+      if (!aligned(sign) || reinterpret_cast<uintptr_t>(counts) % alignof(uint16_t) != 0) {
+        return fail(lioncubInvalidArgument, "sign must be 4-byte and counts 2-byte aligned");
+      }
+    }
+    Descriptor d;
+    d.call = 3;
+    d.algo = static_cast<uint32_t>(lioncubAlgoAllgatherVote);
+    d.numel = numel;
+    Backend& b = *comm->backend;
+    CallScope scope(b, stream);
+    check_agreement(*comm, d);
+    const Traffic before = b.traffic();
+    sign_count(b, sign, numel, counts, stats);
     finish_stats(b, before, stats);
     return lioncubSuccess;
   });

@@ -82,6 +82,16 @@ void gather_result(Backend& comm, size_t W, bool two_planes, const uint32_t* res
 
 }  // namespace
 
+const uint32_t* allgather_planes(Backend& comm, const uint32_t* plane, size_t W) {
+  const int P = comm.size();
+  auto* all = static_cast<uint32_t*>(comm.scratch(kScratchA, W * P * sizeof(uint32_t)));
+  comm.copy(all + W * comm.rank(), plane, W * sizeof(uint32_t));
+  std::vector<size_t> off(P), sz(P, W * sizeof(uint32_t));
+  for (int j = 0; j < P; ++j) off[j] = W * j * sizeof(uint32_t);
+  comm.allgatherv(all, off.data(), sz.data());
+  return all;
+}
+
 void sign_aggregate(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats) {
   const int P = comm.size(), r = comm.rank();
   const lioncubMemory_t mem = comm.memory();
@@ -98,11 +108,7 @@ void sign_aggregate(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats)
   double t_exchange = 0, t_reduce = 0, t_gather = 0;
 
   if (a.algo == lioncubAlgoAllgatherVote) {
-    auto* all = static_cast<uint32_t*>(comm.scratch(kScratchA, W * P * sizeof(uint32_t)));
-    comm.copy(all + W * r, a.sign, W * sizeof(uint32_t));
-    std::vector<size_t> off(P), sz(P, W * sizeof(uint32_t));
-    for (int j = 0; j < P; ++j) off[j] = W * j * sizeof(uint32_t);
-    comm.allgatherv(all, off.data(), sz.data());
+    const uint32_t* all = allgather_planes(comm, a.sign, W);
     const double t1 = now_s();
     t_exchange = t1 - t_start;
     check_kernel(lioncubVote(all, W, P, a.numel, a.tie, a.step, a.sign_out, a.nonzero_out, mem,

@@ -267,6 +267,14 @@ LIONCUB_API lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgo
                                                  uint32_t* signOut, uint32_t* nonzeroOut,
                                                  lioncubCollStats_t* stats, cudaStream_t stream);
 
+/* Averaging mode of the vote: counts[i] = the number of ranks whose sign bit i is 1, identical on
+ * every rank; lioncubApply with lioncubUpdateCounts (nvec = nranks) then applies
+ * u = (2*count - nranks) / nranks. algo: allgather-vote or auto (the 1-bit codes are allgathered,
+ * (nranks-1) bits per element sent, and counted locally). counts: numel uint16_t. */
+LIONCUB_API lioncubResult_t lioncubSignCount(lioncubComm_t comm, lioncubAlgorithm_t algo,
+                                             const uint32_t* sign, size_t numel, uint16_t* counts,
+                                             lioncubCollStats_t* stats, cudaStream_t stream);
+
 typedef enum LIONCUB_ENUM_INT { lioncubSum = 0, lioncubAvg = 1 } lioncubReduceOp_t;
 
 /* Float allreduce (ring reduce-scatter + allgather; identical bits on every rank). algo: full,

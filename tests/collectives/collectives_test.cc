@@ -205,6 +205,50 @@ TEST_P(Collectives, MatchesReferenceOnEveryRank) {
   for (const std::string& e : errors) EXPECT_EQ(e, "");
 }
 
+// Averaging mode: every rank gets the exact count of ranks whose bit is 1, and the apply pass
+// turns it into u = (2*count - P)/P, checked against a reference built here.
+TEST(Averaging, CountsAndAppliedUpdateMatchReferenceOnEveryRank) {
+  for (int P : {1, 2, 3, 4, 5, 8}) {
+    SCOPED_TRACE("P = " + std::to_string(P));
+    const std::string rdv = loopback(free_port());
+    const auto errors = run_all(P, [&](int rank) -> std::string {
+      lioncubComm_t comm = nullptr;
+      lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, rdv.c_str());
+      if (rc != lioncubSuccess) return "init: " + describe(rc);
+      std::ostringstream err;
+      for (size_t n : kSizes) {
+        const uint64_t seed = 77 + n;
+        const Planes mine = make_code(false, seed, rank, n);
+        std::vector<uint16_t> counts(n + 1, 0xbeef);
+        lioncubCollStats_t st{};
+        rc = lioncubSignCount(comm, lioncubAlgoAuto, mine.sign.data(), n, counts.data(), &st, nullptr);
+        if (rc != lioncubSuccess) return "count n=" + std::to_string(n) + ": " + describe(rc);
+        std::vector<float> p(n, 1.0f);
+        lioncubUpdate_t u{};
+        u.kind = lioncubUpdateCounts;
+        u.counts = counts.data();
+        u.nvec = P;
+        rc = lioncubApply(n, lioncubFloat32, p.data(), &u, 0.5f, 0.0f, lioncubMemHost, nullptr);
+        if (rc != lioncubSuccess) return "apply: " + describe(rc);
+        for (size_t i = 0; i < n; ++i) {
+          int count = 0;
+          for (int r = 0; r < P; ++r) count += sign_code(seed, r, i);
+          const float want = 1.0f - 0.5f * (float(2 * count - P) / float(P));
+          if (counts[i] != count || p[i] != want) {
+            err << "n=" << n << " element " << i << ": count " << counts[i] << " want " << count;
+            return err.str();
+          }
+        }
+        if (counts[n] != 0xbeef) return "wrote past the counts";
+        if (P > 1 && st.bytesSent != 4ull * words(n) * (P - 1)) return "bytesSent " + std::to_string(st.bytesSent);
+      }
+      rc = lioncubCommDestroy(comm);
+      return rc == lioncubSuccess ? "" : "destroy: " + describe(rc);
+    });
+    for (const std::string& e : errors) EXPECT_EQ(e, "");
+  }
+}
+
 std::vector<Case> all_cases() {
   std::vector<Case> v;
   for (int P : {1, 2, 3, 4, 5}) {
