@@ -2,6 +2,7 @@
 //
 //   lioncub-perf [-b 4K] [-e 64M] [-f 2] [-n 20] [-w 5] [-c 1] [-d float] [-a ALGOS]
 //                [--np N] [--tie zero|alternate] [--link-rate 1gbit] [--json FILE]
+//                [--cluster-rate RATE [--flow-cap CAP]]
 //
 // Ranks: `--np N` forks N ranks on loopback; without it, when LIONCUB_RANK (or torchrun's RANK,
 // or Open MPI's OMPI_COMM_WORLD_RANK) is set, this process is one rank of a job started by a
@@ -45,6 +46,9 @@ struct Options {
   std::string link_rate;  // tc units; default LIONCUB_LINK_RATE
   std::string json;
   bool plant_wrong = false;  // hidden, for tests: corrupts one result element before the check
+  std::string cluster_rate;  // --cluster-rate: run the --np ranks on an emulated cluster
+  std::string flow_cap;      // --flow-cap: per-flow cap on that cluster
+  std::vector<std::string> rank_args;  // the options every rank needs (all but the cluster's)
 };
 
 // "lion-step": one lioncubLionStep (issue 5) over `count` fp32 parameters with the default
@@ -77,6 +81,7 @@ std::uint64_t splitmix64(std::uint64_t x) {
                "usage: lioncub-perf [-b MINBYTES] [-e MAXBYTES] [-f FACTOR] [-n ITERS] [-w WARMUP]\n"
                "                    [-c 0|1] [-d float] [-a ALGO[,ALGO...]|all] [--np N]\n"
                "                    [--tie zero|alternate] [--link-rate RATE] [--json FILE]\n"
+               "                    [--cluster-rate RATE [--flow-cap CAP]]  (--np ranks on emulated hosts)\n"
                "sizes are bytes of the fp32 gradient (count = size / 4); algorithms:");
   for (const char* a : kAllAlgos) std::fprintf(rc ? stderr : stdout, " %s", a);
   std::fprintf(rc ? stderr : stdout, "\n");
@@ -100,6 +105,19 @@ Options parse(int argc, char** argv) {
   std::string algos = "all";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    const int first = i;
+    if (a == "--cluster-rate") {
+      o.cluster_rate = need(i);
+      continue;
+    }
+    if (a == "--flow-cap") {
+      o.flow_cap = need(i);
+      continue;
+    }
+    if (a == "--np") {  // not a rank's option: ranks on a cluster join from the environment
+      o.np = std::atoi(need(i).c_str());
+      continue;
+    }
     if (a == "-b") o.begin = size(need(i));
     else if (a == "-e") o.end = size(need(i));
     else if (a == "-f") o.factor = std::atof(need(i).c_str());
@@ -108,7 +126,6 @@ Options parse(int argc, char** argv) {
     else if (a == "-c") o.check = std::atoi(need(i).c_str());
     else if (a == "-d") o.dtype = need(i);
     else if (a == "-a" || a == "--algos") algos = need(i);
-    else if (a == "--np") o.np = std::atoi(need(i).c_str());
     else if (a == "--link-rate") o.link_rate = need(i);
     else if (a == "--json") o.json = need(i);
     else if (a == "--plant-wrong-for-test") o.plant_wrong = true;
@@ -122,6 +139,7 @@ Options parse(int argc, char** argv) {
       std::fprintf(stderr, "lioncub-perf: unknown option %s\n", a.c_str());
       usage(2);
     }
+    for (int k = first; k <= i; ++k) o.rank_args.push_back(argv[k]);  // what every rank needs
   }
   if (o.factor <= 1 || o.iters < 1 || o.warmup < 0 || o.begin > o.end || o.np < 0) usage(2);
   if (o.dtype != "float" && o.dtype != "float32" && o.dtype != "f32") {
@@ -521,10 +539,46 @@ int free_port() {
 
 }  // namespace
 
+// --cluster-rate: re-runs this command as the ranks of scripts/cluster.sh (one emulated host
+// each, NICs shaped to RATE, optionally capped per flow), which joins them through the
+// environment; the table is rank 0's.
+int run_on_cluster(const Options& o) {
+  const std::string script = std::string(LIONCUB_SOURCE_DIR) + "/scripts/cluster.sh";
+  std::vector<std::string> args{"bash", script, "run", "--hosts", std::to_string(o.np ? o.np : 2),
+                                "--rate", o.cluster_rate, "--prefix", "lcperf" + std::to_string(::getpid() % 100000),
+                                "--port", std::to_string(free_port())};
+  if (!o.flow_cap.empty()) {
+    args.push_back("--flow-cap");
+    args.push_back(o.flow_cap);
+  }
+  args.push_back("--");
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) {
+    std::perror("lioncub-perf: readlink /proc/self/exe");
+    return 1;
+  }
+  self[n] = '\0';
+  args.push_back(self);
+  args.insert(args.end(), o.rank_args.begin(), o.rank_args.end());
+  if (o.link_rate.empty()) {
+    args.push_back("--link-rate");
+    args.push_back(o.cluster_rate);
+  }
+  std::vector<char*> cargs;
+  for (std::string& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  std::fflush(stdout);
+  ::execvp("bash", cargs.data());
+  std::perror("lioncub-perf: exec scripts/cluster.sh");
+  return 1;
+}
+
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   const bool from_env = o.np == 0 && (std::getenv("LIONCUB_RANK") || std::getenv("RANK") ||
                                       std::getenv("OMPI_COMM_WORLD_RANK"));
+  if (!o.cluster_rate.empty() && !from_env) return run_on_cluster(o);
   if (from_env) {
     lioncubComm_t comm = nullptr;
     ok(lioncubCommInitFromEnv(&comm), "lioncubCommInitFromEnv");
