@@ -7,9 +7,7 @@
 //   quant2-rs     - the same with 2-bit ternary codes and the sign of their exact sum, plus
 //                   selective momentum sync: every `sync_every` steps the momentum buffers are
 //                   averaged over the ranks (exact mean, fp32 ring allreduce).
-// With lioncub's optimizer step (lioncubLionStep, issue 5; LIONCUB_DEMO_HAVE_LION_STEP) each is
-// one lioncubLion_t; without it, the same steps are built here from the kernels and collectives
-// (lioncubEncode, lioncubAllreduce, lioncubSignAggregate, lioncubApply).
+// Each is one lioncubLion_t (lioncub's optimizer step, docs/optimizer.md) configured for it.
 #pragma once
 
 #include <cstdint>
@@ -41,20 +39,14 @@ class DataParallelLion {
   ~DataParallelLion();
   DataParallelLion(const DataParallelLion&) = delete;
   DataParallelLion& operator=(const DataParallelLion&) = delete;
-  // Which implementation runs: "lioncubLionStep" or "kernels + collectives".
-  static const char* implementation();
+  // Which implementation runs (printed by the demo).
+  static const char* implementation() { return "lioncubLionStep"; }
   // One step at learning rate lr; params, grads, momentum: numel fp32 host values. Grads are
   // overwritten (the average, for full). Throws std::runtime_error on a library error.
   StepStats step(float* params, float* grads, float* momentum, float lr);
 
  private:
-  lioncubComm_t comm_;
-  lioncubAlgorithm_t algo_;
-  std::size_t numel_;
-  LionSettings s_;
-  std::uint64_t step_ = 0;
   lioncubLion_t lion_ = nullptr;
-  std::vector<std::uint32_t> sign_, nonzero_, sign_out_, nonzero_out_;
 };
 
 }  // namespace lioncub::demo

@@ -54,11 +54,7 @@ struct Options {
 // "lion-step": one lioncubLionStep (issue 5) over `count` fp32 parameters with the default
 // configuration (algorithm auto, 1 MiB buckets): encode, exchange and apply, overlapped.
 const char* const kAllAlgos[] = {"full",          "mean",      "allgather-vote",
-                                 "alltoall-vote", "quant2-rs", "packed-sum",
-#ifdef LIONCUB_PERF_HAVE_LION_STEP
-                                 "lion-step"
-#endif
-};
+                                 "alltoall-vote", "quant2-rs", "packed-sum", "lion-step"};
 
 struct Row {
   std::uint64_t size = 0, count = 0;
@@ -157,13 +153,8 @@ Options parse(int argc, char** argv) {
       const std::size_t comma = std::min(algos.find(',', pos), algos.size());
       const std::string name = algos.substr(pos, comma - pos);
       lioncubAlgorithm_t algo;
-      if (name == "lion-step") {
-#ifndef LIONCUB_PERF_HAVE_LION_STEP
-        std::fprintf(stderr, "lioncub-perf: lion-step: this build's lioncub.h has no lioncubLionStep\n");
-        std::exit(2);
-#endif
-      } else if (lioncubAlgorithmFromName(name.c_str(), &algo) != lioncubSuccess ||
-          algo == lioncubAlgoAuto) {
+      if (name != "lion-step" && (lioncubAlgorithmFromName(name.c_str(), &algo) != lioncubSuccess ||
+                                  algo == lioncubAlgoAuto)) {
         std::fprintf(stderr, "lioncub-perf: unknown algorithm '%s'\n", name.c_str());
         std::exit(2);
       }
@@ -213,9 +204,7 @@ class Bench {
   }
 
   Row run(const std::string& name, std::uint64_t size) {
-#ifdef LIONCUB_PERF_HAVE_LION_STEP
     if (name == "lion-step") return run_step(size);
-#endif
     lioncubAlgorithm_t algo;
     ok(lioncubAlgorithmFromName(name.c_str(), &algo), "algorithm");
     Row row;
@@ -284,7 +273,6 @@ class Bench {
   }
 
  private:
-#ifdef LIONCUB_PERF_HAVE_LION_STEP
   // One optimizer step per iteration. Check: every rank must end with the same parameters
   // (#wrong = ranks whose parameter bytes differ from rank 0's, by a 64-bit hash).
   Row run_step(std::uint64_t size) {
@@ -340,7 +328,6 @@ class Bench {
     if (o_.check) row.wrong = wrong;
     return row;
   }
-#endif
 
   static float float_input(int rank, std::size_t j) {
     return static_cast<float>(static_cast<int>((j * 3 + static_cast<std::size_t>(rank) * 7) % 17) - 8);
