@@ -39,4 +39,14 @@ decltype(auto) with_counter_depth(int nvec, F&& f) {
   return f(std::integral_constant<int, 15>{});
 }
 
+// Calls f(std::integral_constant<int, W>{}) with W the lane width of packed-sum: 2, 4 or 8.
+template <class F>
+decltype(auto) with_lane_width(int width, F&& f) {
+  switch (width) {
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 4: return f(std::integral_constant<int, 4>{});
+    default: return f(std::integral_constant<int, 8>{});
+  }
+}
+
 }  // namespace lioncub

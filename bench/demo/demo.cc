@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/local_ranks.h"
 #include "lioncub/lioncub.h"
 #include "mlp.h"
 #include "optimizer.h"
@@ -334,18 +335,6 @@ int run_rank(lioncubComm_t comm, const Options& o) {
   return 0;
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    die("no free port");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 }  // namespace
 
@@ -358,30 +347,5 @@ int main(int argc, char** argv) {
     lioncubCommDestroy(comm);
     return rc;
   }
-  const int np = o.np ? o.np : 4;
-  ::setenv("LIONCUB_NET_IFNAME", "=lo", 0);
-  const std::string root = "127.0.0.1:" + std::to_string(free_port());
-  std::fflush(stdout);
-  std::vector<pid_t> pids;
-  for (int r = 0; r < np; ++r) {
-    const pid_t pid = ::fork();
-    if (pid < 0) die("fork failed");
-    if (pid == 0) {
-      lioncubComm_t comm = nullptr;
-      check(lioncubCommInitHost(&comm, np, r, np > 1 ? root.c_str() : nullptr), "lioncubCommInitHost");
-      const int rc = run_rank(comm, o);
-      lioncubCommDestroy(comm);
-      std::fflush(stdout);
-      ::_exit(rc);
-    }
-    pids.push_back(pid);
-  }
-  int status = 0;
-  for (pid_t pid : pids) {
-    int ws = 0;
-    ::waitpid(pid, &ws, 0);
-    const int rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    if (rc && !status) status = rc;
-  }
-  return status;
+  return lioncub::bench::run_local_ranks(o.np ? o.np : 4, [&](lioncubComm_t comm) { return run_rank(comm, o); });
 }

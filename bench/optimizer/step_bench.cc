@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common/local_ranks.h"
 #include "lioncub/lioncub.h"
 
 namespace {
@@ -27,7 +28,6 @@ struct Options {
   size_t bucket_bytes = size_t(1) << 20;
   std::string algo = "alltoall-vote";
   int steps = 20, warmup = 3;
-  int port = 29611;
 };
 
 int run_rank(lioncubComm_t comm, const Options& o) {
@@ -99,7 +99,6 @@ int main(int argc, char** argv) {
     else if (k == "--bucket-bytes") o.bucket_bytes = std::strtoull(v, nullptr, 0);
     else if (k == "--algo") o.algo = v;
     else if (k == "--steps") o.steps = std::atoi(v);
-    else if (k == "--port") o.port = std::atoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -115,27 +114,5 @@ int main(int argc, char** argv) {
     lioncubCommDestroy(comm);
     return rc;
   }
-  const std::string rdv = "127.0.0.1:" + std::to_string(o.port);
-  std::vector<pid_t> pids;
-  for (int r = 0; r < o.ranks; ++r) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      lioncubComm_t comm = nullptr;
-      if (lioncubCommInitHost(&comm, o.ranks, r, rdv.c_str()) != lioncubSuccess) {
-        std::fprintf(stderr, "rank %d init: %s\n", r, lioncubGetLastErrorMessage());
-        ::_exit(1);
-      }
-      const int rc = run_rank(comm, o);
-      lioncubCommDestroy(comm);
-      ::_exit(rc);
-    }
-    pids.push_back(pid);
-  }
-  int worst = 0;
-  for (pid_t pid : pids) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    worst = std::max(worst, WIFEXITED(status) ? WEXITSTATUS(status) : 1);
-  }
-  return worst;
+  return lioncub::bench::run_local_ranks(o.ranks, [&](lioncubComm_t comm) { return run_rank(comm, o); });
 }

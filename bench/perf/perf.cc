@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/local_ranks.h"
 #include "lioncub/lioncub.h"
 #include "perf_math.h"
 
@@ -509,20 +510,6 @@ int run_rank(lioncubComm_t comm, const Options& o) {
   return total_wrong ? 1 : 0;
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    std::perror("lioncub-perf: free port");
-    std::exit(1);
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 }  // namespace
 
@@ -533,7 +520,7 @@ int run_on_cluster(const Options& o) {
   const std::string script = std::string(LIONCUB_SOURCE_DIR) + "/scripts/cluster.sh";
   std::vector<std::string> args{"bash", script, "run", "--hosts", std::to_string(o.np ? o.np : 2),
                                 "--rate", o.cluster_rate, "--prefix", "lcperf" + std::to_string(::getpid() % 100000),
-                                "--port", std::to_string(free_port())};
+                                "--port", std::to_string(lioncub::bench::free_loopback_port())};
   if (!o.flow_cap.empty()) {
     args.push_back("--flow-cap");
     args.push_back(o.flow_cap);
@@ -573,33 +560,5 @@ int main(int argc, char** argv) {
     lioncubCommDestroy(comm);
     return rc;
   }
-  const int np = o.np ? o.np : 2;
-  ::setenv("LIONCUB_NET_IFNAME", "=lo", 0);
-  const std::string root = "127.0.0.1:" + std::to_string(free_port());
-  std::fflush(stdout);
-  std::vector<pid_t> pids;
-  for (int r = 0; r < np; ++r) {
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      std::perror("lioncub-perf: fork");
-      return 1;
-    }
-    if (pid == 0) {
-      lioncubComm_t comm = nullptr;
-      ok(lioncubCommInitHost(&comm, np, r, np > 1 ? root.c_str() : nullptr), "lioncubCommInitHost");
-      const int rc = run_rank(comm, o);
-      lioncubCommDestroy(comm);
-      std::fflush(stdout);
-      ::_exit(rc);
-    }
-    pids.push_back(pid);
-  }
-  int status = 0;
-  for (pid_t pid : pids) {
-    int ws = 0;
-    ::waitpid(pid, &ws, 0);
-    const int rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    if (rc && !status) status = rc;
-  }
-  return status;
+  return lioncub::bench::run_local_ranks(o.np ? o.np : 2, [&](lioncubComm_t comm) { return run_rank(comm, o); });
 }

@@ -1,5 +1,6 @@
 // CPU packed-sum lanes: a code spread into w-bit lanes, and summed lanes resolved into planes,
 // one plane word (32 elements, w lane words) at a time with lanes.h's word math.
+#include "../dispatch.h"
 #include "../kernels.h"
 #include "../lanes.h"
 #include "isa.h"
@@ -29,23 +30,14 @@ void resolve_impl(const LaneArgs& a) {
   }
 }
 
-template <class F>
-void with_width(int width, F&& f) {
-  switch (width) {
-    case 2: return f(std::integral_constant<int, 2>{});
-    case 4: return f(std::integral_constant<int, 4>{});
-    default: return f(std::integral_constant<int, 8>{});
-  }
-}
-
 }  // namespace
 
 void lane_pack(const LaneArgs& a) {
-  with_width(a.width, [&](auto w) { pack_impl<decltype(w)::value>(a); });
+  with_lane_width(a.width, [&](auto w) { pack_impl<decltype(w)::value>(a); });
 }
 
 void lane_resolve(const LaneArgs& a) {
-  with_width(a.width, [&](auto w) { resolve_impl<decltype(w)::value>(a); });
+  with_lane_width(a.width, [&](auto w) { resolve_impl<decltype(w)::value>(a); });
 }
 
 }  // namespace lioncub::cpu::LIONCUB_CPU_ISA

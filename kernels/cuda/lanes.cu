@@ -3,6 +3,7 @@
 // moved as 8- or 16-byte vectors (w words at a w*4-byte aligned offset).
 #include <type_traits>
 
+#include "../dispatch.h"
 #include "../kernels.h"
 #include "../lanes.h"
 #include "launch.h"
@@ -67,20 +68,11 @@ __global__ void __launch_bounds__(kThreads) lane_resolve_kernel(LaneArgs a) {
   }
 }
 
-template <class F>
-void with_width(int width, F&& f) {
-  switch (width) {
-    case 2: return f(std::integral_constant<int, 2>{});
-    case 4: return f(std::integral_constant<int, 4>{});
-    default: return f(std::integral_constant<int, 8>{});
-  }
-}
-
 }  // namespace
 
 lioncubResult_t lane_pack(const LaneArgs& a, cudaStream_t stream) {
   const size_t words = (a.numel + 31) / 32;
-  with_width(a.width, [&](auto w) {
+  with_lane_width(a.width, [&](auto w) {
     lane_pack_kernel<decltype(w)::value><<<grid_for(words), kThreads, 0, stream>>>(a);
   });
   return launch_result("lioncub lane pack");
@@ -88,7 +80,7 @@ lioncubResult_t lane_pack(const LaneArgs& a, cudaStream_t stream) {
 
 lioncubResult_t lane_resolve(const LaneArgs& a, cudaStream_t stream) {
   const size_t words = (a.numel + 31) / 32;
-  with_width(a.width, [&](auto w) {
+  with_lane_width(a.width, [&](auto w) {
     lane_resolve_kernel<decltype(w)::value><<<grid_for(words), kThreads, 0, stream>>>(a);
   });
   return launch_result("lioncub lane resolve");
