@@ -12,15 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "collectives/algorithms.h"
-#include "collectives/host_comm.h"
+#include "collectives/algorithms/algorithms.h"
+#include "collectives/backend/host/host_comm.h"
 #include "collectives/link_model.h"
-#include "collectives/handles.h"
-#include "collectives/status.h"
+#include "common/handles.h"
+#include "common/error.h"
 #if defined(LIONCUB_HAVE_NCCL)
-#include "collectives/nccl_comm.h"
+#include "collectives/backend/nccl/nccl_comm.h"
 #endif
-#include "kernels/error.h"
+#include "common/error.h"
 
 struct lioncubComm {
   std::unique_ptr<lioncub::coll::Backend> backend;
@@ -45,7 +45,7 @@ lioncubResult_t from_nccl(int code) {
 
 template <class F>
 lioncubResult_t run(const char* where, F&& f) noexcept {
-  return guarded(where, [&]() -> lioncubResult_t {
+  return c_api(where, [&]() -> lioncubResult_t {
     try {
       return f();
     } catch (const Error& e) {

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "collectives/algorithms.h"
+#include "collectives/algorithms/algorithms.h"
 
 namespace lioncub::coll {
 namespace {

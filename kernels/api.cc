@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "bitslice.h"
-#include "error.h"
+#include "common/error.h"
 #include "kernels.h"
 #include "lanes.h"
 
@@ -246,7 +246,7 @@ size_t lioncubPackedWords(size_t numel) { return packed_words(numel); }
 lioncubResult_t lioncubEncode(const lioncubEncodeDesc_t* desc, const void* grad, void* momentum,
                               uint32_t* signPlane, uint32_t* nonzeroPlane, int* nonFinite,
                               lioncubMemory_t mem, cudaStream_t stream) {
-  return guarded("lioncubEncode", [&] {
+  return c_api("lioncubEncode", [&] {
     return encode(desc, grad, momentum, signPlane, nonzeroPlane, nonFinite, mem, stream);
   });
 }
@@ -254,7 +254,7 @@ lioncubResult_t lioncubEncode(const lioncubEncodeDesc_t* desc, const void* grad,
 lioncubResult_t lioncubVote(const uint32_t* codes, size_t strideWords, int nvec, size_t numel,
                             lioncubTiePolicy_t tie, uint64_t step, uint32_t* signOut,
                             uint32_t* nonzeroOut, lioncubMemory_t mem, cudaStream_t stream) {
-  return guarded("lioncubVote", [&] {
+  return c_api("lioncubVote", [&] {
     return vote("lioncubVote", codes, strideWords, nvec, numel, tie, step, signOut, nonzeroOut,
                 nullptr, mem, stream);
   });
@@ -262,7 +262,7 @@ lioncubResult_t lioncubVote(const uint32_t* codes, size_t strideWords, int nvec,
 
 lioncubResult_t lioncubVoteCount(const uint32_t* codes, size_t strideWords, int nvec, size_t numel,
                                  uint16_t* counts, lioncubMemory_t mem, cudaStream_t stream) {
-  return guarded("lioncubVoteCount", [&] {
+  return c_api("lioncubVoteCount", [&] {
     if (numel > 0 && counts == nullptr) {
       return fail(lioncubInvalidArgument, "lioncubVoteCount: counts is NULL with a non-zero element count");
     }
@@ -274,7 +274,7 @@ lioncubResult_t lioncubVoteCount(const uint32_t* codes, size_t strideWords, int 
 lioncubResult_t lioncubTernarySum(const uint32_t* signs, const uint32_t* nonzeros, size_t strideWords,
                                   int nvec, size_t numel, int16_t* sums, lioncubMemory_t mem,
                                   cudaStream_t stream) {
-  return guarded("lioncubTernarySum", [&] {
+  return c_api("lioncubTernarySum", [&] {
     if (numel > 0 && sums == nullptr) {
       return fail(lioncubInvalidArgument, "lioncubTernarySum: sums is NULL with a non-zero element count");
     }
@@ -288,7 +288,7 @@ lioncubResult_t lioncubTernaryReencode(const uint32_t* signs, const uint32_t* no
                                        lioncubTiePolicy_t tie, uint64_t step, uint32_t* signOut,
                                        uint32_t* nonzeroOut, lioncubMemory_t mem,
                                        cudaStream_t stream) {
-  return guarded("lioncubTernaryReencode", [&] {
+  return c_api("lioncubTernaryReencode", [&] {
     return ternary("lioncubTernaryReencode", signs, nonzeros, strideWords, nvec, numel, tie, step,
                    signOut, nonzeroOut, nullptr, mem, stream);
   });
@@ -297,7 +297,7 @@ lioncubResult_t lioncubTernaryReencode(const uint32_t* signs, const uint32_t* no
 lioncubResult_t lioncubLanePack(lioncubCode_t code, const uint32_t* sign, const uint32_t* nonzero,
                                 size_t numel, int laneBits, uint32_t* lanes, lioncubMemory_t mem,
                                 cudaStream_t stream) {
-  return guarded("lioncubLanePack", [&] {
+  return c_api("lioncubLanePack", [&] {
     return lane_pack(code, sign, nonzero, numel, laneBits, lanes, mem, stream);
   });
 }
@@ -306,7 +306,7 @@ lioncubResult_t lioncubLaneResolve(lioncubCode_t code, const uint32_t* lanes, in
                                    size_t numel, int laneBits, lioncubTiePolicy_t tie,
                                    uint64_t step, uint32_t* signOut, uint32_t* nonzeroOut,
                                    lioncubMemory_t mem, cudaStream_t stream) {
-  return guarded("lioncubLaneResolve", [&] {
+  return c_api("lioncubLaneResolve", [&] {
     return lane_resolve(code, lanes, nvec, numel, laneBits, tie, step, signOut, nonzeroOut, mem,
                         stream);
   });
@@ -320,7 +320,7 @@ int lioncubLaneBits(lioncubCode_t code, int nvec) {
 lioncubResult_t lioncubApply(size_t numel, lioncubDataType_t paramType, void* params,
                              const lioncubUpdate_t* update, float lr, float weightDecay,
                              lioncubMemory_t mem, cudaStream_t stream) {
-  return guarded("lioncubApply", [&] {
+  return c_api("lioncubApply", [&] {
     return apply(numel, paramType, params, update, lr, weightDecay, mem, stream);
   });
 }

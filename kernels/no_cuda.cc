@@ -1,6 +1,6 @@
 // The CUDA entry points of a build without CUDA: the C API reports lioncubNotSupported before
 // reaching them, so these only answer the capability queries.
-#include "error.h"
+#include "common/error.h"
 #include "kernels.h"
 
 namespace lioncub::cuda {

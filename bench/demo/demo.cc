@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "common/local_ranks.h"
+#include "support/local_ranks.h"
 #include "lioncub/lioncub.h"
 #include "mlp.h"
 #include "optimizer.h"

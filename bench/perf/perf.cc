@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "common/local_ranks.h"
+#include "support/local_ranks.h"
 #include "lioncub/lioncub.h"
 #include "perf_math.h"
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <atomic>
 
-#include "../error.h"
+#include "common/error.h"
 
 namespace lioncub::cuda {
 

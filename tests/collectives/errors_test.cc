@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "collectives/algorithms.h"
-#include "collectives/host_comm.h"
+#include "collectives/algorithms/algorithms.h"
+#include "collectives/backend/host/host_comm.h"
 #include "kernels/lanes.h"
 #include "harness.h"
 #include "lioncub/lioncub.h"

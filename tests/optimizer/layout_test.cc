@@ -1,7 +1,7 @@
 // The bucket layout and the momentum-sync schedule of the optimizer step (collectives/lion_step.h).
 #include <gtest/gtest.h>
 
-#include "collectives/lion_step.h"
+#include "optimizer/lion_step.h"
 
 namespace lioncub::lion {
 namespace {

@@ -1,4 +1,4 @@
-#include "collectives/store.h"
+#include "rendezvous/tcp_store.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -14,21 +14,11 @@
 #include <cstring>
 #include <cstdlib>
 
-#include "collectives/status.h"
-#include "driver/driver.h"
+#include "common/error.h"
+#include "common/clock.h"
 
-namespace lioncub::coll {
+namespace lioncub::rendezvous {
 
-using driver::now_s;
-
-long env_ms(const char* var, long def) {
-  const char* v = std::getenv(var);
-  if (v == nullptr || *v == '\0') return def;
-  char* end = nullptr;
-  const long x = std::strtol(v, &end, 10);
-  if (end == v || *end != '\0' || x <= 0) return def;
-  return x;
-}
 
 namespace {
 
@@ -335,4 +325,4 @@ std::vector<uint8_t> StoreClient::get(const std::string& key, double deadline_s,
   }
 }
 
-}  // namespace lioncub::coll
+}  // namespace lioncub::rendezvous

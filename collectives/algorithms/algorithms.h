@@ -7,7 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "collectives/backend.h"
+#include "collectives/backend/backend.h"
+#include "common/clock.h"
 #include "lioncub/lioncub.h"
 
 namespace lioncub::coll {
@@ -52,7 +53,5 @@ void float_allreduce(Backend& comm, lioncubAlgorithm_t algo, const float* send, 
 // Throws Error carrying rc with the kernel's message when rc is not success.
 void check_kernel(lioncubResult_t rc, const char* what);
 
-// Wall-clock seconds (the seconds statistics; api.cc zeroes them on untimed backends).
-double now_s();
 
 }  // namespace lioncub::coll

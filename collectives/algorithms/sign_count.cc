@@ -3,7 +3,7 @@
 // ring allgather of allgather-vote ((P-1) * W words sent), then lioncubVoteCount over the P
 // planes. Counts are 16 bits per element, so gathering them instead of the codes would cost
 // more on the wire for any P below 16.
-#include "collectives/algorithms.h"
+#include "collectives/algorithms/algorithms.h"
 
 namespace lioncub::coll {
 

@@ -17,9 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "collectives/algorithms.h"
-#include "collectives/status.h"
-#include "driver/driver.h"
+#include "collectives/algorithms/algorithms.h"
+#include "common/error.h"
 
 namespace lioncub::coll {
 
@@ -27,7 +26,6 @@ void check_kernel(lioncubResult_t rc, const char* what) {
   if (rc != lioncubSuccess) raise(rc, std::string(what) + ": " + lioncubGetLastErrorMessage());
 }
 
-double now_s() { return driver::now_s(); }
 
 namespace {
 

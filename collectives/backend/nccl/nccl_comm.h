@@ -9,7 +9,7 @@
 // pairwise schedules (NCCL picks its own algorithm, so these are the modelled wire bytes).
 #pragma once
 
-#include "collectives/backend.h"
+#include "collectives/backend/backend.h"
 
 namespace lioncub::coll {
 

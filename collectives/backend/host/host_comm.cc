@@ -1,4 +1,4 @@
-#include "collectives/host_comm.h"
+#include "collectives/backend/host/host_comm.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,7 +8,8 @@
 #include <thread>
 #include <type_traits>
 
-#include "collectives/status.h"
+#include "common/error.h"
+#include "common/settings.h"
 
 namespace lioncub::coll {
 
@@ -47,7 +48,7 @@ HostComm::HostComm(int nranks, int rank, const std::string& rendezvous,
   if (nranks == 1) return;  // nothing to connect; the plugin is not even loaded
   const double deadline =
       now_s() + static_cast<double>(env_ms("LIONCUB_RENDEZVOUS_TIMEOUT_MS", 300000)) / 1000.0;
-  const Endpoint at = parse_endpoint(rendezvous);
+  const rendezvous::Endpoint at = rendezvous::parse_endpoint(rendezvous);
   if (rank == 0) server_ = std::make_unique<StoreServer>(at);
   try {
     plugin_ = std::make_unique<driver::Plugin>(plugin_path);

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "collectives/lion_step.h"
+#include "optimizer/lion_step.h"
 
 namespace lioncub::lion {
 

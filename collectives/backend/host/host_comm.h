@@ -20,11 +20,14 @@
 #include <string>
 #include <vector>
 
-#include "collectives/backend.h"
-#include "collectives/store.h"
+#include "collectives/backend/backend.h"
+#include "rendezvous/tcp_store.h"
 #include "driver/driver.h"
 
 namespace lioncub::coll {
+
+using rendezvous::StoreClient;
+using rendezvous::StoreServer;
 
 class HostComm final : public Backend {
  public:

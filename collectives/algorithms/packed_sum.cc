@@ -6,8 +6,8 @@
 // quant2-rs and reports that in the statistics. lioncubLaneResolve turns the summed lanes into
 // the result planes: majority for 1-bit codes (count vs P/2), sign of the sum for ternary (sum of
 // v+1 vs P), ties per policy. Sent: 2*w*(P-1)/P bits/element.
-#include "collectives/algorithms.h"
-#include "collectives/status.h"
+#include "collectives/algorithms/algorithms.h"
+#include "common/error.h"
 
 namespace lioncub::coll {
 

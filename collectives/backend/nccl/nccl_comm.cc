@@ -2,7 +2,7 @@
 // (cudaMallocAsync / cudaFreeAsync on the call's stream) that grow and are kept; successive
 // collectives of one communicator on different streams must be ordered by the caller, as NCCL
 // requires for one communicator anyway.
-#include "collectives/nccl_comm.h"
+#include "collectives/backend/nccl/nccl_comm.h"
 
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "collectives/status.h"
+#include "common/error.h"
 
 namespace lioncub::coll {
 namespace {

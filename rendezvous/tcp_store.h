@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-namespace lioncub::coll {
+namespace lioncub::rendezvous {
 
 struct Endpoint {
   std::string host;
@@ -73,4 +73,4 @@ class StoreClient {
   int fd_ = -1;
 };
 
-}  // namespace lioncub::coll
+}  // namespace lioncub::rendezvous

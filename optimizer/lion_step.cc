@@ -8,8 +8,8 @@
 // full: post the gradient allreduce of every bucket; encode + apply bucket b as soon as its
 // average arrived [, post sync(b)]. Last, a one-float allreduce aggregates the non-finite flag.
 // Device communicator: the same calls, run in order on the caller's thread, stream-ordered.
-#include "collectives/lion_step.h"
-#include "collectives/handles.h"
+#include "optimizer/lion_step.h"
+#include "common/handles.h"
 
 #include <algorithm>
 #include <chrono>
@@ -26,18 +26,20 @@
 #include <vector>
 
 #include "kernels/dtype.h"
-#include "kernels/error.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/hash.h"
 
 #ifdef LIONCUB_HAVE_CUDA
 #include <cuda_runtime.h>
 #endif
 
+using lioncub::fnv1a64;
+using lioncub::kFnvOffset;
+using lioncub::now_s;
+
 namespace lioncub::lion {
 namespace {
-
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 size_t words(size_t n) { return (n + 31) / 32; }
 
@@ -177,12 +179,6 @@ void extract_bits(const uint32_t* plane, size_t bit, size_t len, uint32_t* dst) 
   if (len % 32 != 0) dst[n - 1] &= (1u << (len % 32)) - 1u;
 }
 
-uint64_t fnv(uint64_t h, const void* p, size_t n) {
-  const auto* b = static_cast<const unsigned char*>(p);
-  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-  return h;
-}
-
 bool valid_algorithm(lioncubAlgorithm_t a) {
   return a == lioncubAlgoAuto || a == lioncubAlgoAllgatherVote || a == lioncubAlgoAlltoallVote ||
          a == lioncubAlgoQuant2Rs || a == lioncubAlgoPackedSum || a == lioncubAlgoFull;
@@ -256,7 +252,7 @@ bool finite_nonneg(float x) { return std::isfinite(x) && x >= 0.0f; }
 
 template <class F>
 lioncubResult_t api(const char* where, F&& f) noexcept {
-  return lioncub::guarded(where, std::forward<F>(f));
+  return lioncub::c_api(where, std::forward<F>(f));
 }
 
 }  // namespace
@@ -351,18 +347,18 @@ lioncubResult_t lioncubLion::validate_and_setup(lioncubComm_t c, const std::vect
   }
 
   // What every rank must agree on; also what a saved state must match.
-  uint64_t h = 1469598103934665603ull;
-  h = fnv(h, &total, sizeof total);
-  for (size_t n : numels) h = fnv(h, &n, sizeof n);
+  uint64_t h = kFnvOffset;
+  h = fnv1a64(h, &total, sizeof total);
+  for (size_t n : numels) h = fnv1a64(h, &n, sizeof n);
   const int32_t ints[] = {int32_t(dt), int32_t(cf->algorithm), int32_t(cf->code), int32_t(cf->tie),
                           int32_t(cf->momentumSync), int32_t(cf->momentumSyncEvery),
                           int32_t(cf->ternaryBlock)};
-  h = fnv(h, ints, sizeof ints);
+  h = fnv1a64(h, ints, sizeof ints);
   const float floats[] = {cf->beta1, cf->beta2, cf->weightDecay, cf->ternaryAlpha, cf->momentumSyncExpK};
-  h = fnv(h, floats, sizeof floats);
+  h = fnv1a64(h, floats, sizeof floats);
   const size_t be = buckets.empty() ? 0 : buckets[0].end - buckets[0].begin;
-  h = fnv(h, &be, sizeof be);
-  h = fnv(h, sync_tensor.data(), sync_tensor.size());
+  h = fnv1a64(h, &be, sizeof be);
+  h = fnv1a64(h, sync_tensor.data(), sync_tensor.size());
   config_hash = h;
 
   const size_t W = words(total);
@@ -569,7 +565,7 @@ lioncubResult_t for_each_run(const std::vector<Piece>& pieces, const std::vector
 
 // full: the average of the gradients of bucket b, fp32, into scratch.
 lioncubResult_t lioncubLion::exchange_full(const Bucket& b, const Ptrs& p, Run& run, cudaStream_t s) {
-  const double t0 = now();
+  const double t0 = now_s();
   lioncubCollStats_t st{};
   float* avg = scratch.as<float>();
   if (dtype == lioncubFloat32) {
@@ -590,12 +586,12 @@ lioncubResult_t lioncubLion::exchange_full(const Bucket& b, const Ptrs& p, Run& 
     LION_CHECK(lioncubAllreduce(comm, lioncubAlgoFull, avg + b.begin, avg + b.begin, b.end - b.begin,
                                 lioncubFloat32, lioncubAvg, &st, s));
   }
-  add_stats(run, st, now() - t0, false);
+  add_stats(run, st, now_s() - t0, false);
   return lioncubSuccess;
 }
 
 lioncubResult_t lioncubLion::exchange_codes(const Bucket& b, Run& run, cudaStream_t s) {
-  const double t0 = now();
+  const double t0 = now_s();
   lioncubCollStats_t st{};
   const size_t w = b.begin / 32;
   LION_CHECK(lioncubSignAggregate(comm, cfg.algorithm, ternary ? lioncubCodeTernary : lioncubCodeSign,
@@ -606,13 +602,13 @@ lioncubResult_t lioncubLion::exchange_codes(const Bucket& b, Run& run, cudaStrea
     std::lock_guard<std::mutex> g(run.mu);
     run.algorithm = st.algorithm;
   }
-  add_stats(run, st, now() - t0, false);
+  add_stats(run, st, now_s() - t0, false);
   return lioncubSuccess;
 }
 
 // The exact mean over ranks of the momentum of the chosen tensors in bucket b.
 lioncubResult_t lioncubLion::sync_momentum(const Bucket& b, const Ptrs& p, Run& run, cudaStream_t s) {
-  const double t0 = now();
+  const double t0 = now_s();
   lioncubCollStats_t st{};
   auto mptr = [&](const Piece& pc) -> const char* { return p.momentum[size_t(pc.tensor)] + pc.tensor_offset * es; };
   LION_CHECK(for_each_run(b.apply_pieces, &sync_tensor, mptr, es, [&](const Piece& first, size_t len) {
@@ -634,12 +630,12 @@ lioncubResult_t lioncubLion::sync_momentum(const Bucket& b, const Ptrs& p, Run& 
     st.bytesReceived += one.bytesReceived;
     return rc;
   }));
-  add_stats(run, st, now() - t0, true);
+  add_stats(run, st, now_s() - t0, true);
   return lioncubSuccess;
 }
 
 lioncubResult_t lioncubLion::step_impl(const Ptrs& p, cudaStream_t s) {
-  const double t_start = now();
+  const double t_start = now_s();
   const bool device = mem == lioncubMemDevice;
   SchedulePos next_pos = pos;
   const bool sync = sync_fires(sched, step, &next_pos);
@@ -655,9 +651,9 @@ lioncubResult_t lioncubLion::step_impl(const Ptrs& p, cudaStream_t s) {
   double sec_encode = 0, sec_apply = 0;
   lioncubResult_t local = lioncubSuccess;  // a failure on the caller's thread
   auto timed = [&](double& acc, auto&& f) {
-    const double t0 = now();
+    const double t0 = now_s();
     const lioncubResult_t rc = f();
-    acc += now() - t0;
+    acc += now_s() - t0;
     return rc;
   };
   auto failed = [&] {
@@ -720,9 +716,9 @@ lioncubResult_t lioncubLion::step_impl(const Ptrs& p, cudaStream_t s) {
       // of those is exact and non-zero iff any rank set it.
       const void* src = device ? static_cast<const void*>(flag.as<int>()) : static_cast<const void*>(f);
       lioncubCollStats_t st{};
-      const double t0 = now();
+      const double t0 = now_s();
       LION_CHECK(lioncubAllreduce(comm, lioncubAlgoFull, src, f, 1, lioncubFloat32, lioncubSum, &st, s));
-      add_stats(r, st, now() - t0, false);
+      add_stats(r, st, now_s() - t0, false);
       if (!device) {
         std::lock_guard<std::mutex> g(r.mu);
         r.non_finite = *f != 0.0f;
@@ -759,7 +755,7 @@ lioncubResult_t lioncubLion::step_impl(const Ptrs& p, cudaStream_t s) {
   ++step;
   ++tie_step;
   pos = next_pos;
-  stats.secondsTotal = now() - t_start;
+  stats.secondsTotal = now_s() - t_start;
   return lioncubSuccess;
 }
 
