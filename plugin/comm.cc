@@ -16,7 +16,8 @@ namespace lioncub::net {
 Comm::Comm(Kind kind, std::vector<Fd> fds, CommParams params)
     : kind_(kind), params_(std::move(params)) {
   const int nthreads = std::max(1, std::min<int>(params_.threads, static_cast<int>(fds.size())));
-  for (int i = 0; i < nthreads; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  StreamHandler& self = *this;
+  for (int i = 0; i < nthreads; ++i) workers_.push_back(std::make_unique<Worker>(self, i));
   for (size_t i = 0; i < fds.size(); ++i) {
     auto s = std::make_unique<Stream>();
     s->fd = std::move(fds[i]);
@@ -54,7 +55,7 @@ void Comm::fail(abi::ncclResult_t code, const std::string& msg) {
     fail_msg_ = msg;
     fail_code_.store(code, std::memory_order_release);
   }
-  log_warn("%s comm failed: %s", kind_ == Kind::kSend ? "send" : "receive", msg.c_str());
+  LIONCUB_NET_WARN("%s comm failed: %s", kind_ == Kind::kSend ? "send" : "receive", msg.c_str());
   for (auto& w : workers_) w->wake();
 }
 
@@ -144,155 +145,6 @@ Request* Comm::irecv(int n, uint8_t** data, const uint64_t* sizes, const int* ta
   return r;
 }
 
-// Claims slot `slot` of `r` for a message of `size` bytes; sets the truncation error when the
-// receive buffer is too small. Returns whether the payload fits.
-bool Comm::claim_slot_locked(Request* r, int slot, uint64_t size, int32_t tag) {
-  Request::Slot& sl = r->slots[slot];
-  sl.matched = true;
-  sl.size = size;
-  --r->unmatched;
-  if (size <= sl.capacity) return true;
-  r->set_error(abi::ncclInvalidUsage,
-               "message truncated: peer " + params_.peer + " sent " + std::to_string(size) +
-                   " bytes with tag " + std::to_string(tag) + ", receive buffer holds " +
-                   std::to_string(sl.capacity));
-  return false;
-}
-
-// Pairs arrived messages, in arrival order, with the first posted receive slot of equal tag.
-// A message whose tag no posted slot wants is staged (drained into a buffer of the comm) so the
-// messages behind it can still match; only when the staging bound is reached does matching
-// stop at it, which leaves its bytes in the kernel (TCP backpressure on the sender).
-void Comm::match_locked() {
-  while (!incoming_.empty()) {
-    Incoming& in = incoming_.front();
-    // Per-tag order: an older unmatched (staged) message with this tag must match first.
-    bool older_same_tag = false;
-    for (const auto& st : staged_) {
-      if (st->target == nullptr && st->tag == in.tag) {
-        older_same_tag = true;
-        break;
-      }
-    }
-    Request* r = nullptr;
-    int slot = -1;
-    if (!older_same_tag) {
-      for (Request* p : posted_) {
-        for (int i = 0; i < p->n && slot < 0; ++i) {
-          if (!p->slots[i].matched && p->slots[i].tag == in.tag) slot = i;
-        }
-        if (slot >= 0) {
-          r = p;
-          break;
-        }
-      }
-    }
-    if (r == nullptr) {
-      const uint64_t charge = in.size + kStagedOverhead;
-      if (staged_bytes_ + charge > params_.staging_bytes) return;  // bound reached: wait
-      stage_locked(in);
-      incoming_.pop_front();
-      continue;
-    }
-    Request::Slot& sl = r->slots[slot];
-    const bool truncated = !claim_slot_locked(r, slot, in.size, in.tag);
-    if (in.size <= params_.inline_max) {
-      if (!truncated && in.size > 0) std::memcpy(sl.data, in.inline_data.data(), in.size);
-      r->pending.fetch_sub(1, std::memory_order_acq_rel);
-    } else {
-      int64_t pieces = 0;
-      for_each_chunk(in.size, in.seq, params_.streams, params_.min_chunk,
-                     [&](uint32_t, uint64_t, uint64_t) { ++pieces; });
-      r->pending.fetch_add(pieces - 1, std::memory_order_acq_rel);
-      uint8_t* base = truncated ? nullptr : sl.data;
-      for_each_chunk(in.size, in.seq, params_.streams, params_.min_chunk,
-                     [&](uint32_t stream, uint64_t off, uint64_t len) {
-                       push(*streams_[1 + stream],
-                            Piece{base != nullptr ? base + off : nullptr, len, 0, r, nullptr});
-                     });
-    }
-    if (r->unmatched == 0) posted_.erase(std::find(posted_.begin(), posted_.end(), r));
-    incoming_.pop_front();
-  }
-}
-
-// match_locked, then wakes the control worker if it had stopped reading (incoming_ full) and
-// matching made room.
-void Comm::rematch_locked() {
-  const bool was_backlogged = static_cast<int>(incoming_.size()) >= params_.max_requests;
-  match_locked();
-  if (was_backlogged && static_cast<int>(incoming_.size()) < params_.max_requests) {
-    streams_[0]->worker->wake();
-  }
-}
-
-// Moves the front of incoming_ into staged_: inline bytes are copied now; striped chunks are
-// queued on the data streams (in the same deterministic order as a matched message, so the
-// streams' byte order is unchanged) with the staging buffer as their target.
-void Comm::stage_locked(Incoming& in) {
-  auto owned = std::make_unique<Staged>();
-  Staged* st = owned.get();
-  st->seq = in.seq;
-  st->size = in.size;
-  st->tag = in.tag;
-  if (in.size > 0) st->buf.reset(new uint8_t[in.size]);
-  int64_t pieces = 0;
-  if (in.size <= params_.inline_max) {
-    if (in.size > 0) std::memcpy(st->buf.get(), in.inline_data.data(), in.size);
-  } else {
-    for_each_chunk(in.size, in.seq, params_.streams, params_.min_chunk,
-                   [&](uint32_t, uint64_t, uint64_t) { ++pieces; });
-  }
-  st->pending = pieces;
-  staged_.push_back(std::move(owned));
-  staged_bytes_ += in.size + kStagedOverhead;
-  if (pieces > 0) {
-    for_each_chunk(in.size, in.seq, params_.streams, params_.min_chunk,
-                   [&](uint32_t stream, uint64_t off, uint64_t len) {
-                     push(*streams_[1 + stream], Piece{st->buf.get() + off, len, 0, nullptr, st});
-                   });
-  }
-}
-
-// Matches the unmatched slots of a new receive with staged messages (oldest with the slot's
-// tag first) and delivers those already drained. Returns whether slots remain unmatched.
-bool Comm::match_staged_locked(Request* r) {
-  std::vector<Staged*> ready;
-  for (int i = 0; i < r->n; ++i) {
-    for (const auto& st : staged_) {
-      if (st->target != nullptr || st->tag != r->slots[i].tag) continue;
-      claim_slot_locked(r, i, st->size, st->tag);
-      st->target = r;
-      st->slot = i;
-      if (st->pending == 0) ready.push_back(st.get());
-      break;
-    }
-  }
-  const bool unmatched = r->unmatched > 0;
-  for (Staged* st : ready) deliver_staged_locked(st);
-  return unmatched;
-}
-
-// A staged message that is both matched and drained: copy it out, complete its slot (the
-// request's last touch), free it.
-void Comm::deliver_staged_locked(Staged* st) {
-  Request* r = st->target;
-  const Request::Slot& sl = r->slots[st->slot];
-  if (st->size <= sl.capacity && st->size > 0) std::memcpy(sl.data, st->buf.get(), st->size);
-  staged_bytes_ -= st->size + kStagedOverhead;
-  staged_.erase(std::find_if(staged_.begin(), staged_.end(),
-                             [st](const std::unique_ptr<Staged>& p) { return p.get() == st; }));
-  r->pending.fetch_sub(1, std::memory_order_acq_rel);
-}
-
-// A data-stream piece of a staged message arrived.
-void Comm::finish_stage(Staged* st) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (--st->pending > 0 || st->target == nullptr) return;
-  deliver_staged_locked(st);
-  rematch_locked();  // staging room was freed
-}
-
 Comm::TestResult Comm::test(Request* r, int* sizes) {
   TestResult t;
   if (r->pending.load(std::memory_order_acquire) != 0) {
@@ -324,7 +176,8 @@ Comm::TestResult Comm::test(Request* r, int* sizes) {
 
 void Comm::finish_piece(Request* r) { r->pending.fetch_sub(1, std::memory_order_acq_rel); }
 
-uint32_t Comm::wanted_events(Stream& s) {
+uint32_t Comm::wanted_events(Pollable& p) {
+  Stream& s = stream_of(p);
   if (failed()) return 0;
   bool has_work;
   {
@@ -349,8 +202,9 @@ uint32_t Comm::wanted_events(Stream& s) {
   return has_work ? EPOLLIN | EPOLLRDHUP : 0u;
 }
 
-bool Comm::busy(const std::vector<Stream*>& streams) {
-  for (Stream* s : streams) {
+bool Comm::busy(const std::vector<Pollable*>& streams) {
+  for (Pollable* item : streams) {
+    Stream* s = &stream_of(*item);
     if (s->fault && s->fault->holding(now_ms())) return true;
     std::lock_guard<std::mutex> lock(s->mu);
     if (!s->queue.empty()) return true;
@@ -358,8 +212,9 @@ bool Comm::busy(const std::vector<Stream*>& streams) {
   return false;
 }
 
-void Comm::check_stalls(const std::vector<Stream*>& streams, int64_t now) {
-  for (Stream* s : streams) {
+void Comm::check_stalls(const std::vector<Pollable*>& streams, int64_t now) {
+  for (Pollable* item : streams) {
+    Stream* s = &stream_of(*item);
     int64_t since;
     uint64_t left = 0;
     {
@@ -377,7 +232,8 @@ void Comm::check_stalls(const std::vector<Stream*>& streams, int64_t now) {
   }
 }
 
-void Comm::service(Stream& s, uint32_t events) {
+void Comm::service(Pollable& p, uint32_t events) {
+  Stream& s = stream_of(p);
   try {
     if (kind_ == Kind::kSend) {
       if (events & EPOLLOUT) move_bytes(s, true);
@@ -478,9 +334,9 @@ void Comm::move_bytes(Stream& s, bool sending) {
       if (s.fault) s.fault->op_done();
       if (p.stage != nullptr) {
         finish_stage(p.stage);
-      } else {
+      } else if (p.req != nullptr) {
         finish_piece(p.req);
-      }
+      }  // else: the discarded bytes of a refused message
     }
     if (reset_now) inject_reset(s);
     if (s.fault && s.fault->blocked(now_ms())) return;  // a delay starts with the next piece

@@ -47,18 +47,17 @@ struct Staged {
   int64_t pending = 0;       // pieces still arriving on data streams
   Request* target = nullptr; // matched slot waiting for the drain to finish
   int slot = -1;
+  bool discard = false;      // refused (larger than the receive that matched it): drained, freed
 };
 
-struct Stream {
-  Fd fd;
+// A stream of a comm; the worker that serves it sees only its Pollable part.
+struct Stream : Pollable {
   int index = -1;  // -1 = control, else data stream index
   Worker* worker = nullptr;
   std::mutex mu;
   std::deque<Piece> queue;  // guarded by mu
   int64_t last_progress_ms = 0;  // guarded by mu
   // Worker-only state:
-  uint32_t armed = 0;
-  bool registered = false;
   bool eof = false;
   std::vector<uint8_t> scratch;  // discard target for truncated receives
   std::unique_ptr<StreamFault> fault;  // injected faults (LIONCUB_NET_FAULT); null = none
@@ -76,7 +75,8 @@ struct CommParams {
   std::shared_ptr<const FaultPlan> fault;  // tests only (fault.h); null = off
 };
 
-class Comm {
+// The comm is its workers' StreamHandler (progress.h); they never see the rest of it.
+class Comm final : private StreamHandler {
  public:
   enum class Kind { kSend, kRecv };
 
@@ -87,7 +87,7 @@ class Comm {
   Comm& operator=(const Comm&) = delete;
 
   Kind kind() const { return kind_; }
-  const std::string& peer() const { return params_.peer; }
+  const std::string& peer() const override { return params_.peer; }
   void* token = nullptr;
 
   // Posting returns nullptr when max_requests are already in flight (the caller retries).
@@ -108,16 +108,20 @@ class Comm {
     for (Request* r : live_) fn(r);
   }
 
-  // Worker interface.
-  uint32_t wanted_events(Stream& s);
-  void service(Stream& s, uint32_t events);
-  bool busy(const std::vector<Stream*>& streams);
-  void check_stalls(const std::vector<Stream*>& streams, int64_t now);
-  bool failed() const { return fail_code_.load(std::memory_order_acquire) != abi::ncclSuccess; }
-  void fail(abi::ncclResult_t code, const std::string& msg);
-  int64_t tick_ms() const;
+  bool failed() const override {
+    return fail_code_.load(std::memory_order_acquire) != abi::ncclSuccess;
+  }
 
  private:
+  // StreamHandler, for the workers. Every Pollable they pass back is one of streams_.
+  uint32_t wanted_events(Pollable& p) override;
+  void service(Pollable& p, uint32_t events) override;
+  bool busy(const std::vector<Pollable*>& streams) override;
+  void check_stalls(const std::vector<Pollable*>& streams, int64_t now) override;
+  void fail(abi::ncclResult_t code, const std::string& msg) override;
+  int64_t tick_ms() const override;
+  static Stream& stream_of(Pollable& p) { return static_cast<Stream&>(p); }
+
   void push(Stream& s, const Piece& p);
   void inject_reset(Stream& s);
   void move_bytes(Stream& s, bool sending);
@@ -136,6 +140,7 @@ class Comm {
   void stage_locked(Incoming& in);
   bool match_staged_locked(Request* r);
   void deliver_staged_locked(Staged* st);
+  void free_staged_locked(Staged* st);
   void finish_piece(Request* r);
   void finish_stage(Staged* st);
   [[noreturn]] void throw_failure();

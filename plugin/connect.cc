@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "auth.h"
 #include "comm.h"
 #include "error.h"
 #include "log.h"
@@ -28,7 +29,14 @@ PendingConnect::PendingConnect(const ListenHandle& handle, const Settings& setti
     h.inline_max = static_cast<uint32_t>(settings.inline_max);
     h.nonce = handle.nonce;
     h.conn_id = conn_id_;
-    encode_hello(h, wire::MutableBytes(attempts_[i].hello, kHelloSize));
+    h.job_hash = settings.job_hash;
+    h.hello_nonce = random_u64();
+    h.authenticated = settings.secret != nullptr;
+    auto out = wire::MutableBytes(attempts_[i].hello, kHelloSize);
+    encode_hello(h, out);
+    if (h.authenticated) {
+      compute_mac(*settings.secret, out.first(kHelloSignedSize), {}, out.data() + kHelloMacOffset);
+    }
   }
 }
 
@@ -37,7 +45,11 @@ bool PendingConnect::advance(Attempt& a, int64_t now) {
   if (!a.connected) {
     if (!a.fd.valid()) {
       if (now < a.retry_at_ms) return false;
-      a.fd = start_connect(handle_.addr);
+      try {
+        a.fd = start_connect(handle_.addr, settings_);
+      } catch (const NetError& e) {  // e.g. EMFILE: say which connection needed the socket
+        throw NetError(e.code(), "connect to " + peer_ + ": " + e.what(), e.where());
+      }
       if (!a.fd.valid()) {
         if (errno == ECONNREFUSED || errno == EAGAIN || errno == EINTR) {
           a.retry_at_ms = now + kRetryDelayMs;
@@ -62,6 +74,33 @@ bool PendingConnect::advance(Attempt& a, int64_t now) {
   return a.sent == kHelloSize;
 }
 
+// The listener's answer: refusals say why; an accepted ack on an authenticated connection must
+// carry the listener's MAC over this connection's control hello (a relay that read the handle
+// cannot make one, so it cannot pose as the listener either).
+void PendingConnect::check_ack() {
+  std::string why;
+  auto ack = parse_ack(wire::Bytes(ack_, kAckSize), &why);
+  if (!ack) throw_remote("bad acknowledgement from " + peer_ + ": " + why);
+  if (ack->status != AckStatus::kAccepted) {
+    throw_remote("listener " + peer_ + " refused the connection: " +
+                 ack_status_text(ack->status));
+  }
+  if (ack->conn_id != conn_id_) throw_remote("bad acknowledgement from " + peer_ + ": another connection's");
+  if (ack->job_hash != settings_.job_hash) {
+    throw_remote("listener " + peer_ + " belongs to another job (LIONCUB_JOB_ID / "
+                 "TORCHELASTIC_RUN_ID differ)");
+  }
+  if (settings_.secret) {
+    uint8_t want[kMacSize];
+    compute_mac(*settings_.secret, wire::Bytes(ack_, kAckSignedSize),
+                wire::Bytes(attempts_[0].hello, kHelloSignedSize), want);
+    if (!mac_equal(want, ack->mac)) {
+      throw_remote("listener " + peer_ + " failed authentication (its acknowledgement does not "
+                   "carry LIONCUB_SECRET's MAC): wrong secret, or not the peer in the handle");
+    }
+  }
+}
+
 std::unique_ptr<Comm> PendingConnect::progress() {
   const int64_t now = now_ms();
   bool all_sent = true;
@@ -71,10 +110,7 @@ std::unique_ptr<Comm> PendingConnect::progress() {
     ack_got_ += recv_some(attempts_[0].fd.get(), ack_ + ack_got_, kAckSize - ack_got_, &wb, &eof);
     if (eof) throw_remote("listener " + peer_ + " closed the connection instead of accepting it");
     if (ack_got_ == kAckSize) {
-      std::string why;
-      if (!parse_ack(wire::Bytes(ack_, kAckSize), conn_id_, &why)) {
-        throw_remote("bad acknowledgement from " + peer_ + ": " + why);
-      }
+      check_ack();
       std::vector<Fd> fds;
       for (Attempt& a : attempts_) fds.push_back(std::move(a.fd));
       CommParams cp;
@@ -87,7 +123,7 @@ std::unique_ptr<Comm> PendingConnect::progress() {
       cp.staging_bytes = static_cast<uint64_t>(settings_.staging_bytes);
       cp.peer = peer_;
       cp.fault = settings_.fault;
-      log_info("connected to %s with %u data streams", peer_.c_str(), cp.streams);
+      LIONCUB_NET_INFO(abi::NCCL_NET, "connected to %s with %u data streams", peer_.c_str(), cp.streams);
       return std::make_unique<Comm>(Comm::Kind::kSend, std::move(fds), cp);
     }
   }

@@ -35,6 +35,7 @@ class PendingConnect {
   };
 
   bool advance(Attempt& a, int64_t now);  // true when its hello is fully sent
+  void check_ack();                        // throws unless ack_ accepts this connection
 
   ListenHandle handle_;
   Settings settings_;

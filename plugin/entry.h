@@ -21,14 +21,16 @@ abi::ncclResult_t guard(const char* fn, Fn&& body) noexcept {
     // Messages usually start with the call's name already.
     const std::string_view what = e.what();
     const bool named = what.substr(0, std::string_view(fn).size()) == fn;
-    log_warn("%s%s%s (%s)", named ? "" : fn, named ? "" : ": ", e.what(), result_name(e.code()));
+    log_at(abi::NCCL_LOG_WARN, abi::NCCL_ALL, e.where().file_name(),
+           static_cast<int>(e.where().line()), "%s%s%s (%s)", named ? "" : fn, named ? "" : ": ",
+           e.what(), result_name(e.code()));
     return e.code();
   } catch (const std::bad_alloc&) {
-    log_warn("%s: out of memory", fn);
+    LIONCUB_NET_WARN("%s: out of memory", fn);
   } catch (const std::exception& e) {
-    log_warn("%s: %s", fn, e.what());
+    LIONCUB_NET_WARN("%s: %s", fn, e.what());
   } catch (...) {
-    log_warn("%s: unknown exception", fn);
+    LIONCUB_NET_WARN("%s: unknown exception", fn);
   }
   return abi::ncclSystemError;
 }

@@ -5,8 +5,15 @@
 
 namespace lioncub::net {
 
-void throw_errno(const std::string& what, int err) {
-  throw NetError(code_for_errno(err), what + ": " + std::strerror(err));
+void throw_errno(const std::string& what, int err, Where where) {
+  std::string msg = what + ": " + std::strerror(err);
+  if (err == EMFILE) {
+    msg += " (this process reached its open-file limit: raise `ulimit -n`, or lower "
+           "LIONCUB_NET_STREAMS; each connection holds 1 + streams sockets)";
+  } else if (err == ENFILE) {
+    msg += " (the system-wide open-file table is full: fs.file-max)";
+  }
+  throw NetError(code_for_errno(err), msg, where);
 }
 
 ncclResult_t code_for_errno(int err) {

@@ -149,13 +149,13 @@ std::shared_ptr<const FaultPlan> load_fault_plan(const char* text) {
   std::string why;
   auto rules = parse_fault_spec(text, &why);
   if (!rules) {
-    log_warn("ignoring LIONCUB_NET_FAULT=\"%s\": %s", text, why.c_str());
+    LIONCUB_NET_WARN("ignoring LIONCUB_NET_FAULT=\"%s\": %s", text, why.c_str());
     return nullptr;
   }
   auto plan = std::make_shared<FaultPlan>();
   plan->rules = std::move(*rules);
   plan->text = text;
-  log_warn("fault injection on: LIONCUB_NET_FAULT=\"%s\" (tests only)", text);
+  LIONCUB_NET_WARN("fault injection on: LIONCUB_NET_FAULT=\"%s\" (tests only)", text);
   return plan;
 }
 

@@ -105,9 +105,9 @@ std::vector<Device> detect_devices(const std::string& filter, int speed_override
     }
   }
   for (size_t i = 0; i < out.size(); ++i) {
-    log_info("device %zu: %s (%d Mbit/s)", i, out[i].name.c_str(), out[i].speed_mbps);
+    LIONCUB_NET_INFO(abi::NCCL_INIT | abi::NCCL_NET, "device %zu: %s (%d Mbit/s)", i, out[i].name.c_str(), out[i].speed_mbps);
   }
-  if (out.empty()) log_warn("no usable network interface (filter \"%s\")", filter.c_str());
+  if (out.empty()) LIONCUB_NET_WARN("no usable network interface (filter \"%s\")", filter.c_str());
   return out;
 }
 

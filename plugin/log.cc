@@ -23,17 +23,10 @@ bool stderr_info_enabled() {
   return enabled;
 }
 
-void emit(abi::ncclDebugLogLevel level, const char* fmt, va_list ap) {
-  char buf[1024];
-  vsnprintf(buf, sizeof(buf), fmt, ap);
-  if (auto logger = g_logger.load(std::memory_order_acquire)) {
-    logger(level, abi::NCCL_NET, __FILE__, __LINE__, "NET/lioncub: %s", buf);
-    return;
-  }
-  if (level == abi::NCCL_LOG_WARN || stderr_info_enabled()) {
-    std::fprintf(stderr, "lioncub-net %s: %s\n", level == abi::NCCL_LOG_WARN ? "WARN" : "INFO",
-                 buf);
-  }
+// NCCL prints the file as given; the build's absolute path says nothing to a user.
+const char* base_name(const char* file) {
+  const char* slash = std::strrchr(file, '/');
+  return slash != nullptr ? slash + 1 : file;
 }
 
 }  // namespace
@@ -42,18 +35,21 @@ void set_logger(abi::ncclDebugLogger_t logger) {
   g_logger.store(logger, std::memory_order_release);
 }
 
-void log_warn(const char* fmt, ...) {
+void log_at(abi::ncclDebugLogLevel level, unsigned long flags, const char* file, int line,
+            const char* fmt, ...) {
+  char buf[1024];
   va_list ap;
   va_start(ap, fmt);
-  emit(abi::NCCL_LOG_WARN, fmt, ap);
+  vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);
-}
-
-void log_info(const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  emit(abi::NCCL_LOG_INFO, fmt, ap);
-  va_end(ap);
+  if (auto logger = g_logger.load(std::memory_order_acquire)) {
+    logger(level, flags, base_name(file), line, "NET/lioncub: %s", buf);
+    return;
+  }
+  if (level == abi::NCCL_LOG_WARN || stderr_info_enabled()) {
+    std::fprintf(stderr, "lioncub-net %s %s:%d: %s\n",
+                 level == abi::NCCL_LOG_WARN ? "WARN" : "INFO", base_name(file), line, buf);
+  }
 }
 
 }  // namespace lioncub::net

@@ -43,7 +43,32 @@ struct Settings {
   std::string ifname;         // interface filter (NCCL syntax: prefix list, ^ excludes, = exact)
   std::string ifname_source;  // "default", env var name
   std::shared_ptr<const FaultPlan> fault;  // LIONCUB_NET_FAULT (tests only); null = off
+  // Job scoping (hello.h): LIONCUB_JOB_ID, else TORCHELASTIC_RUN_ID; empty = none.
+  std::string job_id;
+  uint64_t job_hash = 0;                   // 64-bit FNV-1a of job_id, 0 = none
+  // LIONCUB_SECRET (a value, or @path to a file only its owner can read); null = none.
+  std::shared_ptr<const std::string> secret;
 };
+
+// Socket buffers below this are raised to it (a tiny window makes every transfer crawl).
+constexpr int64_t kMinSocketBuffer = 64 << 10;
+
+// Streams when only NCCL's variables are set: NCCL_SOCKET_NTHREADS x NCCL_NSOCKS_PERTHREAD, as
+// NCCL's socket transport opens that many sockets per connection.
+constexpr int64_t kMaxStreamsTotal = 64;
+
+// NCCL_SOCKET_* variables with no lioncub equivalent: a warning, once per process, when set.
+const std::vector<const char*>& ignored_nccl_settings();
+
+// Whether this build honours LIONCUB_NET_FAULT (CMake option LIONCUB_FAULT_INJECTION).
+bool fault_injection_built();
+
+// The secret named by LIONCUB_SECRET's value: the value itself, or the contents of the file
+// after '@' (trailing newlines dropped), which must be a regular file owned by this user and
+// readable by nobody else. Throws NetError with the reason otherwise; null for null/empty.
+std::shared_ptr<const std::string> load_secret(const char* value);
+
+uint64_t job_hash(const std::string& job_id);
 
 // The declared integer settings, in a stable order (for docs and tests).
 const std::vector<IntParamSpec>& int_param_specs();

@@ -8,13 +8,12 @@
 #include <exception>
 #include <string>
 
-#include "comm.h"
 #include "error.h"
 #include "log.h"
 
 namespace lioncub::net {
 
-Worker::Worker(Comm& comm, int id) : comm_(comm), id_(id) {
+Worker::Worker(StreamHandler& handler, int id) : handler_(handler), id_(id) {
   epoll_ = Fd(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_.valid()) throw_errno("epoll_create1", errno);
   event_ = Fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
@@ -43,11 +42,11 @@ void Worker::wake() {
   [[maybe_unused]] ssize_t n = ::write(event_.get(), &one, sizeof(one));
 }
 
-// Brings each stream's epoll registration in line with what the comm wants now. A stream that
+// Brings each stream's epoll registration in line with what the handler wants now. A stream that
 // wants nothing is removed, so a closed or reset socket cannot report EPOLLHUP forever.
 void Worker::rearm() {
-  for (Stream* s : streams_) {
-    const uint32_t want = comm_.wanted_events(*s);
+  for (Pollable* s : streams_) {
+    const uint32_t want = handler_.wanted_events(*s);
     if (want == 0) {
       if (s->registered) {
         ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, s->fd.get(), nullptr);
@@ -61,7 +60,7 @@ void Worker::rearm() {
     ev.data.ptr = s;
     const int op = s->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (::epoll_ctl(epoll_.get(), op, s->fd.get(), &ev) != 0) {
-      comm_.fail(abi::ncclSystemError, "epoll_ctl failed on a stream with peer " + comm_.peer());
+      handler_.fail(abi::ncclSystemError, "epoll_ctl failed on a stream with peer " + handler_.peer());
       return;
     }
     s->registered = true;
@@ -71,19 +70,19 @@ void Worker::rearm() {
 
 // The loop body never lets an exception escape the thread (that would std::terminate the
 // whole NCCL process): any failure, e.g. bad_alloc while re-arming or checking stalls, fails
-// the comm instead and the worker keeps serving wake-ups until it is stopped.
+// the handler instead and the worker keeps serving wake-ups until it is stopped.
 void Worker::run() {
   constexpr int kMaxEvents = 32;
   epoll_event events[kMaxEvents];
   while (!stop_.load(std::memory_order_acquire)) {
     try {
       rearm();
-      const bool busy = !comm_.failed() && comm_.busy(streams_);
-      const int timeout = busy ? static_cast<int>(comm_.tick_ms()) : -1;
+      const bool busy = !handler_.failed() && handler_.busy(streams_);
+      const int timeout = busy ? static_cast<int>(handler_.tick_ms()) : -1;
       const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
       if (n < 0) {
         if (errno == EINTR) continue;
-        comm_.fail(abi::ncclSystemError, "epoll_wait failed in worker " + std::to_string(id_));
+        handler_.fail(abi::ncclSystemError, "epoll_wait failed in worker " + std::to_string(id_));
         break;
       }
       for (int i = 0; i < n; ++i) {
@@ -92,9 +91,11 @@ void Worker::run() {
           [[maybe_unused]] ssize_t r = ::read(event_.get(), &count, sizeof(count));
           continue;
         }
-        if (!comm_.failed()) comm_.service(*static_cast<Stream*>(events[i].data.ptr), events[i].events);
+        if (!handler_.failed()) {
+          handler_.service(*static_cast<Pollable*>(events[i].data.ptr), events[i].events);
+        }
       }
-      if (busy && !comm_.failed()) comm_.check_stalls(streams_, now_ms());
+      if (busy && !handler_.failed()) handler_.check_stalls(streams_, now_ms());
     } catch (const std::exception& e) {
       fail_quietly(e.what());
     } catch (...) {
@@ -105,7 +106,7 @@ void Worker::run() {
 
 void Worker::fail_quietly(const char* what) noexcept {
   try {
-    comm_.fail(abi::ncclSystemError,
+    handler_.fail(abi::ncclSystemError,
                std::string("progress worker ") + std::to_string(id_) + " failed: " + what);
   } catch (...) {
   }

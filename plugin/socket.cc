@@ -37,10 +37,17 @@ void set_int(int fd, int level, int opt, int value, const char* what) {
   if (::setsockopt(fd, level, opt, &value, sizeof(value)) != 0) throw_errno(what, errno);
 }
 
+// SO_SNDBUF / SO_RCVBUF when set (0 = kernel autotuning). Settings raise values below 64 KiB.
+void set_buffers(int fd, const Settings& s) {
+  if (s.sndbuf > 0) set_int(fd, SOL_SOCKET, SO_SNDBUF, static_cast<int>(s.sndbuf), "SO_SNDBUF");
+  if (s.rcvbuf > 0) set_int(fd, SOL_SOCKET, SO_RCVBUF, static_cast<int>(s.rcvbuf), "SO_RCVBUF");
+}
+
 }  // namespace
 
-Fd listen_on(const sockaddr_storage& addr, sockaddr_storage* bound) {
+Fd listen_on(const sockaddr_storage& addr, sockaddr_storage* bound, const Settings& s) {
   Fd fd = new_socket(addr.ss_family);
+  set_buffers(fd.get(), s);
   set_int(fd.get(), SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)");
   sockaddr_storage a = addr;
   if (a.ss_family == AF_INET6) {
@@ -59,8 +66,9 @@ Fd listen_on(const sockaddr_storage& addr, sockaddr_storage* bound) {
   return fd;
 }
 
-Fd start_connect(const sockaddr_storage& addr) {
+Fd start_connect(const sockaddr_storage& addr, const Settings& s) {
   Fd fd = new_socket(addr.ss_family);
+  set_buffers(fd.get(), s);
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), addr_len(addr)) != 0 &&
       errno != EINPROGRESS) {
     // Report through connect_status so the caller's retry logic sees the errno.
@@ -95,8 +103,6 @@ void set_stream_options(int fd, const Settings& s) {
   // Unacknowledged data older than the stall timeout kills the connection (dead host).
   set_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, static_cast<int>(s.stall_timeout_ms),
           "setsockopt(TCP_USER_TIMEOUT)");
-  if (s.sndbuf > 0) set_int(fd, SOL_SOCKET, SO_SNDBUF, static_cast<int>(s.sndbuf), "SO_SNDBUF");
-  if (s.rcvbuf > 0) set_int(fd, SOL_SOCKET, SO_RCVBUF, static_cast<int>(s.rcvbuf), "SO_RCVBUF");
 }
 
 size_t send_some(int fd, const void* data, size_t len, bool more, bool* would_block) {

@@ -32,16 +32,19 @@ class Fd {
   int fd_ = -1;
 };
 
-// A listening TCP socket bound to `addr` with port 0; `bound` receives the chosen port.
-Fd listen_on(const sockaddr_storage& addr, sockaddr_storage* bound);
+// A listening TCP socket bound to `addr` with port 0; `bound` receives the chosen port. The
+// buffer sizes of `s` are set on it before listen(), so accepted streams inherit them (the
+// window scale is fixed by the handshake; setting them after accept is too late).
+Fd listen_on(const sockaddr_storage& addr, sockaddr_storage* bound, const Settings& s);
 
-// Starts a non-blocking connect. Returns the socket; the connect may still be in progress.
-Fd start_connect(const sockaddr_storage& addr);
+// Starts a non-blocking connect, with the buffer sizes of `s` set before connect() for the
+// same reason. Returns the socket; the connect may still be in progress.
+Fd start_connect(const sockaddr_storage& addr, const Settings& s);
 
 // 0 when connected, EINPROGRESS while pending, else the connect's errno.
 int connect_status(int fd);
 
-// Options every transport stream gets: TCP_NODELAY, keepalive, TCP_USER_TIMEOUT, buffer sizes.
+// Options every connected transport stream gets: TCP_NODELAY, keepalive, TCP_USER_TIMEOUT.
 void set_stream_options(int fd, const Settings& s);
 
 // Writes/reads what fits now. Return bytes moved; 0 with *would_block for EAGAIN; throws on

@@ -33,6 +33,8 @@ enum ncclDebugLogLevel : int {
 constexpr unsigned long NCCL_INIT = 0x1;
 constexpr unsigned long NCCL_NET = 0x10;
 constexpr unsigned long NCCL_ENV = 0x80;
+constexpr unsigned long NCCL_BOOTSTRAP = 0x1000;
+constexpr unsigned long NCCL_ALL = ~0ul;
 
 using ncclDebugLogger_t = void (*)(ncclDebugLogLevel level, unsigned long flags, const char* file,
                                    int line, const char* fmt, ...);

@@ -31,9 +31,22 @@ int main(int argc, char** argv) {
     h.inline_max = 4096;
     h.nonce = 0x0123456789abcdefull * (i + 1);
     h.conn_id = 42 + i;
+    h.job_hash = i == 0 ? 0 : 0x0f1e2d3c4b5a6978ull;
+    h.hello_nonce = 7 + i;
+    h.authenticated = i == 2;
+    if (h.authenticated) for (int k = 0; k < 32; ++k) h.mac[k] = uint8_t(k * 7 + 1);
     std::vector<uint8_t> b(kHelloSize);
     encode_hello(h, b);
     write_file(dir + "/hello/seed" + std::to_string(i), b);
+  }
+  for (int st = 0; st < 3; ++st) {
+    Ack a;
+    a.status = AckStatus(st);
+    a.conn_id = 42;
+    a.job_hash = st == 1 ? 9 : 0;
+    std::vector<uint8_t> b(kAckSize);
+    encode_ack(a, b);
+    write_file(dir + "/hello/ack" + std::to_string(st), b);
   }
   for (uint64_t size : {0ull, 1ull, 4096ull, 1ull << 30}) {
     std::vector<uint8_t> b(4 + kControlSize, 0);

@@ -123,14 +123,47 @@ TEST(Hello, RejectsCorruptionAndBadFields) {
   EXPECT_FALSE(parse_hello(wire::Bytes(good, kHelloSize - 1), nullptr));
 }
 
-TEST(Hello, AckChecksConnection) {
-  uint8_t buf[kAckSize];
-  encode_ack(77, wire::MutableBytes(buf, sizeof(buf)));
+TEST(Hello, CarriesJobAndMacFields) {
+  Hello h = sample_hello();
+  h.job_hash = 0x1122334455667788ull;
+  h.hello_nonce = 42;
+  h.authenticated = true;
+  for (int i = 0; i < 32; ++i) h.mac[i] = static_cast<uint8_t>(i + 1);
+  uint8_t buf[kHelloSize];
+  encode_hello(h, wire::MutableBytes(buf, sizeof(buf)));
   std::string why;
-  EXPECT_TRUE(parse_ack(wire::Bytes(buf, sizeof(buf)), 77, &why)) << why;
-  EXPECT_FALSE(parse_ack(wire::Bytes(buf, sizeof(buf)), 78, &why));
-  buf[6] = 1;
-  EXPECT_FALSE(parse_ack(wire::Bytes(buf, sizeof(buf)), 77, &why));
+  auto back = parse_hello(wire::Bytes(buf, sizeof(buf)), &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->job_hash, h.job_hash);
+  EXPECT_EQ(back->hello_nonce, 42u);
+  EXPECT_TRUE(back->authenticated);
+  EXPECT_EQ(std::memcmp(back->mac, h.mac, 32), 0);
+  // A version-1 hello (the previous release) is named as such, from its first 6 bytes.
+  buf[4] = 1;
+  buf[5] = 0;
+  EXPECT_FALSE(hello_prefix_ok(wire::Bytes(buf, 6), &why));
+  EXPECT_NE(why.find("version"), std::string::npos) << why;
+}
+
+TEST(Hello, AckRoundTripsAndRejectsJunk) {
+  Ack a;
+  a.status = AckStatus::kOtherJob;
+  a.conn_id = 77;
+  a.job_hash = 5;
+  uint8_t buf[kAckSize];
+  encode_ack(a, wire::MutableBytes(buf, sizeof(buf)));
+  std::string why;
+  auto back = parse_ack(wire::Bytes(buf, sizeof(buf)), &why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->status, AckStatus::kOtherJob);
+  EXPECT_EQ(back->conn_id, 77u);
+  EXPECT_EQ(back->job_hash, 5u);
+  EXPECT_FALSE(parse_ack(wire::Bytes(buf, kAckSize - 1), &why));
+  buf[6] = 3;  // unknown status
+  EXPECT_FALSE(parse_ack(wire::Bytes(buf, sizeof(buf)), &why));
+  buf[6] = 0;
+  buf[0] ^= 1;
+  EXPECT_FALSE(parse_ack(wire::Bytes(buf, sizeof(buf)), &why));
 }
 
 }  // namespace
