@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <map>
@@ -116,6 +117,18 @@ TEST_F(LogTest, ErrorsCarryTheirThrowSite) {
   } catch (const NetError& e) {
     EXPECT_NE(std::string(e.where().file_name()).find("unit_log_test.cc"), std::string::npos);
     EXPECT_EQ(e.code(), abi::ncclRemoteError);
+  }
+}
+
+TEST_F(LogTest, OutOfDescriptorsSaysSoAndWhatToRaise) {
+  try {
+    throw_errno("accept on 127.0.0.1:1234", EMFILE);
+  } catch (const NetError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("Too many open files"), std::string::npos) << what;
+    EXPECT_NE(what.find("ulimit -n"), std::string::npos) << what;
+    EXPECT_NE(what.find("127.0.0.1:1234"), std::string::npos) << what;
+    EXPECT_EQ(e.code(), abi::ncclSystemError);
   }
 }
 
