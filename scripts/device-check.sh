@@ -22,7 +22,7 @@
 # Environment: LIONCUB_BUILD_DIR (default build/device), CUDA_ARCHS (default 90),
 # LIONCUB_BENCH_ELEMENTS (default 2^26).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 # --- The plan: steps and their timeouts (seconds) ----------------------------------------------
 # Device time of a session: 900 s in all, the machine's start (about 120 s when cold) and the idle
@@ -149,7 +149,12 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,compute_mode --format=cs
 # GoogleTest: the system's, else one built earlier on this machine, else .deps' sources.
 gtest_prefix=/tmp/lioncub-gtest
 gtest_args=()
-if ! ls /usr/lib/*/cmake/GTest/GTestConfig.cmake /usr/lib/cmake/GTest/GTestConfig.cmake >/dev/null 2>&1; then
+have_gtest=0
+for f in /usr/lib/*/cmake/GTest/GTestConfig.cmake /usr/lib/cmake/GTest/GTestConfig.cmake \
+  /usr/local/lib/cmake/GTest/GTestConfig.cmake; do
+  [ -f "$f" ] && have_gtest=1
+done
+if [ "$have_gtest" -eq 0 ]; then
   if [ ! -d "$gtest_prefix/lib" ] && [ -f .deps/googletest/CMakeLists.txt ]; then
     step gtest-build bash -c "cmake -S .deps/googletest -B /tmp/lioncub-gtest-build -G Ninja \
       -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$gtest_prefix -DBUILD_GMOCK=OFF && \
@@ -157,7 +162,7 @@ if ! ls /usr/lib/*/cmake/GTest/GTestConfig.cmake /usr/lib/cmake/GTest/GTestConfi
   elif [ ! -d "$gtest_prefix/lib" ]; then
     echo "device-check: no GoogleTest; run scripts/device-prepare.sh on the CPU machine and carry .deps" >&2
   fi
-  gtest_args=(-DCMAKE_PREFIX_PATH=$gtest_prefix)
+  gtest_args=("-DCMAKE_PREFIX_PATH=$gtest_prefix")
 fi
 
 step configure cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIONCUB_CUDA=ON \
