@@ -166,7 +166,9 @@ lioncubResult_t encode(const EncodeArgs& a, cudaStream_t stream) {
         const size_t smem = size_t(a.block) * sizeof(float);
         if (allow_shared(kernel, smem) != cudaSuccess) return launch_result("lioncub encode (ternary)");
         const size_t blocks = (a.numel + a.block - 1) / a.block;
-        kernel<<<grid_for(kernel, blocks, 1, smem), kThreads, smem, stream>>>(
+        // A ternary block of fewer than kThreads elements gets as many threads (whole warps).
+        const int threads = int(std::min<uint32_t>(kThreads, a.block));
+        kernel<<<grid_for(kernel, blocks, 1, smem, threads), threads, smem, stream>>>(
             a.k, g, m, a.numel, a.block, a.alpha, a.sign, a.nonzero, a.non_finite);
         return launch_result("lioncub encode (ternary)");
       }

@@ -30,17 +30,17 @@ inline int multiprocessors(int device) {
   return sms;
 }
 
-// Resident blocks per multiprocessor of `kernel` with kThreads threads and `smem` bytes of dynamic
-// shared memory, asked once per (kernel, device, smem).
-inline int blocks_per_sm(const void* kernel, int device, size_t smem) {
+// Resident blocks per multiprocessor of `kernel` with `threads` threads and `smem` bytes of dynamic
+// shared memory, asked once per (kernel, device, threads, smem).
+inline int blocks_per_sm(const void* kernel, int device, int threads, size_t smem) {
   static std::mutex mu;
-  static std::map<std::pair<std::pair<const void*, int>, size_t>, int> cache;
-  const auto key = std::make_pair(std::make_pair(kernel, device), smem);
+  static std::map<std::pair<std::pair<const void*, int>, std::pair<int, size_t>>, int> cache;
+  const auto key = std::make_pair(std::make_pair(kernel, device), std::make_pair(threads, smem));
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   int n = 0;
-  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, kThreads, smem) != cudaSuccess) {
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, smem) != cudaSuccess) {
     cudaGetLastError();  // not sticky, but leave nothing for launch_result to misreport
     return 0;            // not cached: grid_size falls back
   }
@@ -48,18 +48,18 @@ inline int blocks_per_sm(const void* kernel, int device, size_t smem) {
   return n;
 }
 
-// Enough blocks for one wave of resident blocks of `kernel` on the current device, fewer when
-// the work is small; the kernels loop grid-stride.
+// Enough blocks for one wave of resident blocks of `kernel` (blocks of `threads` threads) on the
+// current device, fewer when the work is small; the kernels loop grid-stride.
 template <class Kernel>
 unsigned grid_for(Kernel kernel, size_t work_items, size_t items_per_block = kThreads,
-                  size_t smem = 0) {
+                  size_t smem = 0, int threads = kThreads) {
   int device = 0;
   if (cudaGetDevice(&device) != cudaSuccess) {
     cudaGetLastError();
     return grid_size(work_items, items_per_block, 0, 0);  // the launch reports the real error
   }
   return grid_size(work_items, items_per_block, multiprocessors(device),
-                   blocks_per_sm(reinterpret_cast<const void*>(kernel), device, smem));
+                   blocks_per_sm(reinterpret_cast<const void*>(kernel), device, threads, smem));
 }
 
 inline lioncubResult_t launch_result(const char* kernel) {
