@@ -6,7 +6,7 @@ foreach(t lioncub lioncub_static)
   target_include_directories(${t} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)
   target_link_libraries(${t} PUBLIC Threads::Threads)
   if(LIONCUB_HAVE_CUDA)
-    target_link_libraries(${t} PUBLIC CUDA::cudart)
+    target_link_libraries(${t} PUBLIC CUDA::cudart_static)  # loads the driver at run time
     target_compile_definitions(${t} PUBLIC LIONCUB_HAVE_CUDA=1)
   endif()
 endforeach()
@@ -21,8 +21,9 @@ target_link_libraries(lioncub PRIVATE lioncub_net_driver ${CMAKE_DL_LIBS})
 target_link_options(lioncub PRIVATE -Wl,--exclude-libs,liblioncub_net_driver.a)
 target_link_libraries(lioncub_static PUBLIC lioncub_net_driver ${CMAKE_DL_LIBS})
 
+# No NCCL link for liblioncub (resolved at run time); the static library keeps it for the tests
+# and benchmarks that call NCCL themselves (the backend then finds that NCCL already loaded).
 if(LIONCUB_HAVE_NCCL)
-  target_link_libraries(lioncub PRIVATE NCCL::nccl)
   target_link_libraries(lioncub_static PUBLIC NCCL::nccl)
   target_compile_definitions(lioncub_static PUBLIC LIONCUB_HAVE_NCCL=1)
 endif()

@@ -3,6 +3,9 @@
 //
 //   lioncub-cuda-kernel-bench [--elements N] [--iters K]     (default N = 2^28, K = 20)
 //
+// Rows: encode (sign; sign with a bf16 gradient; ternary alpha > 0, one thread block per ternary
+// block; ternary alpha = 0, the word kernel), apply (planes, counts), vote and re-encode at P = 8.
+//
 // Targets on an H100/H200 (issue 2): encode and apply >= 0.85 of copy bandwidth at 2^28
 // elements, vote P = 8 >= 0.8. Prints a table; exits 0 with a message when there is no GPU.
 #include <cuda_runtime.h>
@@ -120,6 +123,12 @@ int main(int argc, char** argv) {
   };
   lioncubEncodeDesc_t sign_desc{n, lioncubFloat32, lioncubFloat32, 0.9f, 0.99f, lioncubCodeSign, 0.0f, 32};
   lioncubEncodeDesc_t tern_desc{n, lioncubFloat32, lioncubFloat32, 0.9f, 0.99f, lioncubCodeTernary, 1.0f, 1024};
+  lioncubEncodeDesc_t bf16_desc{n, lioncubBfloat16, lioncubFloat32, 0.9f, 0.99f, lioncubCodeSign, 0.0f, 32};
+  lioncubEncodeDesc_t tern0_desc{n, lioncubFloat32, lioncubFloat32, 0.9f, 0.99f, lioncubCodeTernary, 0.0f, 1024};
+  // Counts for the averaging mode's apply: the copy buffer's 2n bytes read as uint16 (any value
+  // times the same).
+  lioncubUpdate_t u_counts{lioncubUpdateCounts, nullptr, nullptr, reinterpret_cast<const uint16_t*>(copy_buf),
+                           nullptr, P};
   lioncubUpdate_t u_sign{lioncubUpdatePlanes, sign, nullptr, nullptr, nullptr, 0};
   lioncubUpdate_t u_tern{lioncubUpdatePlanes, sign, nonzero, nullptr, nullptr, 0};
   std::vector<Row> rows{
@@ -127,10 +136,16 @@ int main(int argc, char** argv) {
        [&] { CHECK_LIONCUB(lioncubEncode(&sign_desc, g, m, sign, nullptr, flag, lioncubMemDevice, nullptr)); }},
       {"encode/ternary/fp32", 12.25 * n, 0.85,
        [&] { CHECK_LIONCUB(lioncubEncode(&tern_desc, g, m, sign, nonzero, flag, lioncubMemDevice, nullptr)); }},
+      {"encode/sign/bf16-grad", 10.125 * n, 0.85,
+       [&] { CHECK_LIONCUB(lioncubEncode(&bf16_desc, g, m, sign, nullptr, flag, lioncubMemDevice, nullptr)); }},
+      {"encode/ternary-a0/fp32", 12.25 * n, 0.85,
+       [&] { CHECK_LIONCUB(lioncubEncode(&tern0_desc, g, m, sign, nonzero, flag, lioncubMemDevice, nullptr)); }},
       {"apply/sign/fp32", 8.125 * n, 0.85,
        [&] { CHECK_LIONCUB(lioncubApply(n, lioncubFloat32, p, &u_sign, 1e-4f, 0.1f, lioncubMemDevice, nullptr)); }},
       {"apply/ternary/fp32", 8.25 * n, 0.85,
        [&] { CHECK_LIONCUB(lioncubApply(n, lioncubFloat32, p, &u_tern, 1e-4f, 0.1f, lioncubMemDevice, nullptr)); }},
+      {"apply/counts/fp32", 10.0 * n, 0.85,
+       [&] { CHECK_LIONCUB(lioncubApply(n, lioncubFloat32, p, &u_counts, 1e-4f, 0.1f, lioncubMemDevice, nullptr)); }},
       {"vote/P8", (P + 2) / 8.0 * n, 0.8,
        [&] {
          CHECK_LIONCUB(lioncubVote(codes, words, P, n, lioncubTieZero, 0, sign, nonzero, lioncubMemDevice, nullptr));

@@ -73,7 +73,8 @@ __global__ void __launch_bounds__(kThreads) lane_resolve_kernel(LaneArgs a) {
 lioncubResult_t lane_pack(const LaneArgs& a, cudaStream_t stream) {
   const size_t words = (a.numel + 31) / 32;
   with_lane_width(a.width, [&](auto w) {
-    lane_pack_kernel<decltype(w)::value><<<grid_for(words), kThreads, 0, stream>>>(a);
+    const auto kernel = lane_pack_kernel<decltype(w)::value>;
+    kernel<<<grid_for(kernel, words), kThreads, 0, stream>>>(a);
   });
   return launch_result("lioncub lane pack");
 }
@@ -81,7 +82,8 @@ lioncubResult_t lane_pack(const LaneArgs& a, cudaStream_t stream) {
 lioncubResult_t lane_resolve(const LaneArgs& a, cudaStream_t stream) {
   const size_t words = (a.numel + 31) / 32;
   with_lane_width(a.width, [&](auto w) {
-    lane_resolve_kernel<decltype(w)::value><<<grid_for(words), kThreads, 0, stream>>>(a);
+    const auto kernel = lane_resolve_kernel<decltype(w)::value>;
+    kernel<<<grid_for(kernel, words), kThreads, 0, stream>>>(a);
   });
   return launch_result("lioncub lane resolve");
 }

@@ -78,7 +78,8 @@ __global__ void __launch_bounds__(kThreads) ternary_sum_kernel(TernaryArgs a) {
 lioncubResult_t vote(const VoteArgs& a, cudaStream_t stream) {
   const size_t words = (a.numel + 31) / 32;
   with_counter_depth(a.nvec, [&](auto k) {
-    vote_kernel<decltype(k)::value><<<grid_for(words), kThreads, 0, stream>>>(a);
+    const auto kernel = vote_kernel<decltype(k)::value>;
+    kernel<<<grid_for(kernel, words), kThreads, 0, stream>>>(a);
   });
   return launch_result("lioncub vote");
 }
@@ -86,7 +87,8 @@ lioncubResult_t vote(const VoteArgs& a, cudaStream_t stream) {
 lioncubResult_t vote_count(const VoteArgs& a, cudaStream_t stream) {
   const size_t words = (a.numel + 31) / 32;
   with_counter_depth(a.nvec, [&](auto k) {
-    vote_count_kernel<decltype(k)::value><<<grid_for(words, kThreads / 32), kThreads, 0, stream>>>(a);
+    const auto kernel = vote_count_kernel<decltype(k)::value>;
+    kernel<<<grid_for(kernel, words, kThreads / 32), kThreads, 0, stream>>>(a);
   });
   return launch_result("lioncub vote count");
 }
@@ -94,7 +96,8 @@ lioncubResult_t vote_count(const VoteArgs& a, cudaStream_t stream) {
 lioncubResult_t ternary_reencode(const TernaryArgs& a, cudaStream_t stream) {
   const size_t words = (a.numel + 31) / 32;
   with_counter_depth(a.nvec, [&](auto k) {
-    ternary_reencode_kernel<decltype(k)::value><<<grid_for(words), kThreads, 0, stream>>>(a);
+    const auto kernel = ternary_reencode_kernel<decltype(k)::value>;
+    kernel<<<grid_for(kernel, words), kThreads, 0, stream>>>(a);
   });
   return launch_result("lioncub ternary re-encode");
 }
@@ -102,7 +105,8 @@ lioncubResult_t ternary_reencode(const TernaryArgs& a, cudaStream_t stream) {
 lioncubResult_t ternary_sum(const TernaryArgs& a, cudaStream_t stream) {
   const size_t words = (a.numel + 31) / 32;
   with_counter_depth(a.nvec, [&](auto k) {
-    ternary_sum_kernel<decltype(k)::value><<<grid_for(words, kThreads / 32), kThreads, 0, stream>>>(a);
+    const auto kernel = ternary_sum_kernel<decltype(k)::value>;
+    kernel<<<grid_for(kernel, words, kThreads / 32), kThreads, 0, stream>>>(a);
   });
   return launch_result("lioncub ternary sum");
 }

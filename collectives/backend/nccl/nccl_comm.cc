@@ -1,16 +1,21 @@
-// The NCCL backend (see nccl_comm.h). Scratch buffers are stream-ordered allocations
-// (cudaMallocAsync / cudaFreeAsync on the call's stream) that grow and are kept; successive
-// collectives of one communicator on different streams must be ordered by the caller, as NCCL
-// requires for one communicator anyway.
+// The NCCL backend (see nccl_comm.h). NCCL is resolved at run time (nccl_api.h). Scratch buffers
+// are stream-ordered allocations (cudaMallocAsync / cudaFreeAsync on the call's stream) that grow
+// and are kept; successive collectives of one communicator on different streams must be ordered
+// by the caller, as NCCL requires for one communicator anyway. Every call runs on the
+// communicator's device (begin_call / end_call, and the destructor).
 #include "collectives/backend/nccl/nccl_comm.h"
 
 #include <cuda_runtime.h>
-#include <nccl.h>
+#include <sched.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "collectives/backend/nccl/gather_plan.h"
+#include "collectives/backend/nccl/nccl_api.h"
 #include "common/error.h"
 
 namespace lioncub::coll {
@@ -20,17 +25,32 @@ void cuda_check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) raise(lioncubCudaError, std::string(what) + ": " + cudaGetErrorString(e));
 }
 
+// Seconds an operation of a non-blocking communicator may stay ncclInProgress before the call
+// gives up with lioncubTimeout (LIONCUB_NCCL_TIMEOUT_S, default 300).
+double in_progress_limit_s() {
+  const char* v = std::getenv("LIONCUB_NCCL_TIMEOUT_S");
+  const double s = v != nullptr ? std::atof(v) : 0.0;
+  return s > 0 ? s : 300.0;
+}
+
 class NcclComm final : public Backend {
  public:
-  explicit NcclComm(ncclComm_t nccl) : nccl_(nccl) {
-    check(ncclCommCount(nccl, &nranks_), "ncclCommCount");
-    check(ncclCommUserRank(nccl, &rank_), "ncclCommUserRank");
-    check(ncclCommCuDevice(nccl, &device_), "ncclCommCuDevice");
+  explicit NcclComm(ncclComm_t nccl) : api_(nccl_api()), nccl_(nccl) {
+    check(api_.CommCount(nccl, &nranks_), "ncclCommCount");
+    check(api_.CommUserRank(nccl, &rank_), "ncclCommUserRank");
+    check(api_.CommCuDevice(nccl, &device_), "ncclCommCuDevice");
   }
+  // The scratch buffers live on the communicator's device: free them there, whatever device the
+  // caller has made current. cudaFree waits for the work queued on them.
   ~NcclComm() override {
+    int saved = -1;
+    if (cudaGetDevice(&saved) != cudaSuccess) saved = -1;
+    const bool switched = saved != device_ && cudaSetDevice(device_) == cudaSuccess;
     for (void* b : buf_) {
-      if (b != nullptr) cudaFree(b);  // waits for the device: the communicator is going away
+      if (b != nullptr) cudaFree(b);
     }
+    if (switched && saved >= 0) cudaSetDevice(saved);
+    cudaGetLastError();  // a destructor reports nothing: leave no sticky error for the caller
   }
 
   int rank() const override { return rank_; }
@@ -47,30 +67,29 @@ class NcclComm final : public Backend {
   }
 
   void allgatherv(void* buf, const size_t* offsets, const size_t* sizes) override {
-    const int P = nranks_;
-    if (P == 1) return;
+    const GatherPlan plan = plan_gather(nranks_, rank_, offsets, sizes);
+    if (plan.kind == GatherPlan::kNothing) return;
+    traffic_.sent += plan.sent;
+    traffic_.received += plan.received;
     auto* b = static_cast<uint8_t*>(buf);
-    size_t block = 0;
-    bool regular = true;
-    for (int j = 0; j < P; ++j) {
-      block = std::max(block, sizes[j]);
-      regular = regular && sizes[j] == sizes[0] && offsets[j] == offsets[0] + sizes[0] * j;
-    }
-    if (block == 0) return;
-    count_ring_gather(block);
-    if (regular) {
-      uint8_t* base = b + offsets[0];
-      check(ncclAllGather(base + block * rank_, base, block, ncclUint8, nccl_, stream_),
+    if (plan.kind == GatherPlan::kAllGather) {
+      uint8_t* base = b + plan.base;
+      check(api_.AllGather(base + plan.block * rank_, base, plan.block, ncclUint8, nccl_, stream_),
             "ncclAllGather");
       return;
     }
-    auto* stage = static_cast<uint8_t*>(get(kInternal, block * P));
-    copy(stage + block * rank_, b + offsets[rank_], sizes[rank_]);
-    check(ncclAllGather(stage + block * rank_, stage, block, ncclUint8, nccl_, stream_),
-          "ncclAllGather");
-    for (int j = 0; j < P; ++j) {
-      if (j != rank_) copy(b + offsets[j], stage + block * j, sizes[j]);
+    // Unequal blocks: in place, own block to every peer, every peer's block to its offset.
+    Group group(*this);
+    for (int k = 1; k < nranks_; ++k) {
+      const int to = (rank_ + k) % nranks_, from = (rank_ - k + nranks_) % nranks_;
+      if (sizes[from] > 0) {
+        check(api_.Recv(b + offsets[from], sizes[from], ncclUint8, from, nccl_, stream_), "ncclRecv");
+      }
+      if (sizes[rank_] > 0) {
+        check(api_.Send(b + offsets[rank_], sizes[rank_], ncclUint8, to, nccl_, stream_), "ncclSend");
+      }
     }
+    group.end();
   }
 
   void alltoallv(const void* send, const size_t* send_offsets, const size_t* send_sizes,
@@ -81,21 +100,21 @@ class NcclComm final : public Backend {
     if (recv_sizes[r] != send_sizes[r]) raise(lioncubInternalError, "alltoallv: own block sizes differ");
     copy(d + recv_offsets[r], s + send_offsets[r], send_sizes[r]);
     if (P == 1) return;
-    check(ncclGroupStart(), "ncclGroupStart");
+    Group group(*this);
     for (int k = 1; k < P; ++k) {
       const int to = (r + k) % P, from = (r - k + P) % P;
       if (recv_sizes[from] > 0) {
-        check(ncclRecv(d + recv_offsets[from], recv_sizes[from], ncclUint8, from, nccl_, stream_),
+        check(api_.Recv(d + recv_offsets[from], recv_sizes[from], ncclUint8, from, nccl_, stream_),
               "ncclRecv");
         traffic_.received += recv_sizes[from];
       }
       if (send_sizes[to] > 0) {
-        check(ncclSend(s + send_offsets[to], send_sizes[to], ncclUint8, to, nccl_, stream_),
+        check(api_.Send(s + send_offsets[to], send_sizes[to], ncclUint8, to, nccl_, stream_),
               "ncclSend");
         traffic_.sent += send_sizes[to];
       }
     }
-    check(ncclGroupEnd(), "ncclGroupEnd");
+    group.end();
   }
 
   void allreduce(const void* send, void* recv, size_t count, Lane lane, bool average,
@@ -121,7 +140,7 @@ class NcclComm final : public Backend {
     const uint64_t moved = 2 * count * e - seg((rank_ + 1) % P) - seg((rank_ + 2) % P);
     traffic_.sent += moved;
     traffic_.received += 2 * count * e - seg(rank_ % P) - seg((rank_ + 1) % P);
-    check(ncclAllReduce(send, recv, count, type, average ? ncclAvg : ncclSum, nccl_, stream_),
+    check(api_.AllReduce(send, recv, count, type, average ? ncclAvg : ncclSum, nccl_, stream_),
           "ncclAllReduce");
   }
 
@@ -132,7 +151,7 @@ class NcclComm final : public Backend {
     cuda_check(cudaMemcpyAsync(stage + block * rank_, h + block * rank_, block,
                                cudaMemcpyHostToDevice, stream_),
                "cudaMemcpyAsync");
-    check(ncclAllGather(stage + block * rank_, stage, block, ncclUint8, nccl_, stream_),
+    check(api_.AllGather(stage + block * rank_, stage, block, ncclUint8, nccl_, stream_),
           "ncclAllGather");
     cuda_check(cudaMemcpyAsync(h, stage, block * nranks_, cudaMemcpyDeviceToHost, stream_),
                "cudaMemcpyAsync");
@@ -156,18 +175,57 @@ class NcclComm final : public Backend {
   }
 
  private:
-  static constexpr int kInternal = kNumScratch;  // the allgather staging buffer
+  static constexpr int kInternal = kNumScratch;  // the argument check's staging buffer
 
+  // ncclGroupStart .. ncclGroupEnd; an exception in between still closes the group (the
+  // operations already queued are issued, the error propagates), so NCCL is never left inside
+  // a group that the next call would unknowingly join.
+  class Group {
+   public:
+    explicit Group(NcclComm& c) : c_(c) {
+      c_.check(c_.api_.GroupStart(), "ncclGroupStart");
+      open_ = true;
+    }
+    void end() {
+      open_ = false;
+      c_.check(c_.api_.GroupEnd(), "ncclGroupEnd");
+    }
+    ~Group() {
+      if (open_) c_.api_.GroupEnd();
+    }
+    Group(const Group&) = delete;
+    Group& operator=(const Group&) = delete;
+
+   private:
+    NcclComm& c_;
+    bool open_ = false;
+  };
+
+  // A non-blocking communicator (ncclConfig_t::blocking = 0) answers ncclInProgress: the
+  // operation is not issued yet. Poll its state until it settles, as NCCL documents, and treat
+  // what it settles to as the call's result.
   void check(ncclResult_t rc, const char* what) {
-    if (rc == ncclSuccess || rc == ncclInProgress) return;
-    const char* last = ncclGetLastError(nccl_);
-    raise(lioncubNcclError, std::string(what) + ": " + ncclGetErrorString(rc) +
+    if (rc == ncclInProgress) {
+      const auto deadline = std::chrono::steady_clock::now() +
+                            std::chrono::duration<double>(in_progress_limit_s());
+      do {
+        ncclResult_t state = ncclSuccess;
+        const ncclResult_t q = api_.CommGetAsyncError(nccl_, &state);
+        rc = q != ncclSuccess ? q : state;
+        if (rc != ncclInProgress) break;
+        if (std::chrono::steady_clock::now() > deadline) {
+          raise(lioncubTimeout, std::string(what) +
+                                    ": the NCCL communicator is still in progress after " +
+                                    std::to_string(in_progress_limit_s()) +
+                                    " s (LIONCUB_NCCL_TIMEOUT_S); abort it with ncclCommAbort");
+        }
+        sched_yield();
+      } while (true);
+    }
+    if (rc == ncclSuccess) return;
+    const char* last = api_.GetLastError != nullptr ? api_.GetLastError(nccl_) : nullptr;
+    raise(lioncubNcclError, std::string(what) + ": " + api_.GetErrorString(rc) +
                                 (last != nullptr && *last != '\0' ? std::string(" (") + last + ")" : ""));
-  }
-
-  void count_ring_gather(size_t block) {
-    traffic_.sent += block * static_cast<uint64_t>(nranks_ - 1);
-    traffic_.received += block * static_cast<uint64_t>(nranks_ - 1);
   }
 
   // Stream-ordered growth: the old buffer is freed after the work already queued on the stream.
@@ -182,6 +240,7 @@ class NcclComm final : public Backend {
     return buf_[slot];
   }
 
+  const NcclApi& api_;
   ncclComm_t nccl_;
   int nranks_ = 1, rank_ = 0, device_ = 0, saved_device_ = 0;
   void* buf_[kNumScratch + 1] = {};
