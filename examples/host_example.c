@@ -7,6 +7,7 @@
  *
  * On two machines, run one process per machine with the same "host:port" of rank 0 instead of
  * forking (or lioncubCommInitFromEnv with torchrun's variables). */
+#define _POSIX_C_SOURCE 200809L /* setenv, fork, pipe with -std=c11 */
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
