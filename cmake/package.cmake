@@ -105,8 +105,8 @@ if(_lioncub_all_links MATCHES "CUDA::")
   string(APPEND LIONCUB_CONFIG_DEPENDENCIES
     "find_package(CUDAToolkit QUIET)\n"
     "if(NOT CUDAToolkit_FOUND)\n"
-    "  message(STATUS \"lioncub: no CUDA toolkit found; targets that link the CUDA runtime \"\n"
-    "                 \"(${_lioncub_all_links}) need it\")\n"
+    "  message(STATUS \"lioncub: no CUDA toolkit found; the lioncub targets that link the CUDA \"\n"
+    "                 \"runtime need it\")\n"
     "endif()\n")
 endif()
 if(_lioncub_all_links MATCHES "NCCL::")
@@ -114,7 +114,10 @@ if(_lioncub_all_links MATCHES "NCCL::")
   string(APPEND LIONCUB_CONFIG_DEPENDENCIES
     "list(PREPEND CMAKE_MODULE_PATH \"\${CMAKE_CURRENT_LIST_DIR}\")\n"
     "find_package(NCCL QUIET)\n"
-    "list(POP_FRONT CMAKE_MODULE_PATH)\n")
+    "list(POP_FRONT CMAKE_MODULE_PATH)\n"
+    "if(NOT NCCL_FOUND)\n"
+    "  message(STATUS \"lioncub: no NCCL found (NCCL_HOME); the lioncub targets that link NCCL need it\")\n"
+    "endif()\n")
 endif()
 foreach(_l IN LISTS _lioncub_all_links)
   if(_l MATCHES "^CUDA::(.*)$")
