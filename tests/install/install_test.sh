@@ -124,7 +124,8 @@ hidden() {
   fi
   step "what liblioncub.so needs at load time"
   local needs
-  needs=$("${hide[@]}" --list "$moved/lib/liblioncub.so")
+  # ld.so --list fails (naming the first missing library) when one is missing.
+  needs=$("${hide[@]}" --list "$moved/lib/liblioncub.so" 2>&1) || true
   echo "$needs"
   if echo "$needs" | grep -E 'lib(cudart|nccl|cuda)\.so' >/dev/null; then
     echo "SKIP: this liblioncub.so links the CUDA runtime or NCCL dynamically (see above), so it"
@@ -132,7 +133,9 @@ hidden() {
     echo "      statically and NCCL is loaded with dlopen at run time (issue 14)."
     exit 77
   fi
-  echo "$needs" | grep -q 'not found' && die "liblioncub.so misses a library (above)"
+  if echo "$needs" | grep -E 'not found|cannot open' >/dev/null; then
+    die "liblioncub.so misses a library (above)"
+  fi
   step "the host example with CUDA and NCCL hidden"
   run_example "$moved" "${hide[@]}" "$moved/bin/lioncub_host_example"
   echo "PASSED"
