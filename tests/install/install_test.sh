@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install and consume lioncub as a user would (tests/install/CMakeLists.txt, docs/install.md).
 #
-#   install_test.sh consume BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CC CXX
+#   install_test.sh consume BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR CC CXX LIBDIR
 #     cmake --install into WORK_DIR/prefix; build examples/ against it with find_package (an
 #     outside project); run the host example (shared and static library), checking that the net
 #     plugin came from the prefix; pkg-config --cflags --libs lioncub and a build with it; then
@@ -12,7 +12,7 @@
 #     (ld.so --inhibit-cache: only the prefix and the system's default folders). Exit 77 (skip)
 #     when liblioncub.so itself still needs them at load time.
 set -euo pipefail
-mode=$1 build=$2 src=$3 work=$4 generator=$5 cc=$6 cxx=$7
+mode=$1 build=$2 src=$3 work=$4 generator=$5 cc=$6 cxx=$7 lib=$8  # lib: CMAKE_INSTALL_LIBDIR
 prefix=$work/prefix
 moved=$work/moved
 # Nothing from the caller's environment may help the library find its plugin or libraries.
@@ -48,7 +48,7 @@ configure_examples() {  # $1: build folder, $2: prefix, then extra cmake argumen
   cmake -S "$src/examples" -B "$dir" -G "$generator" -DCMAKE_C_COMPILER="$cc" \
     -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$pfx" -DCMAKE_INSTALL_PREFIX="$pfx" "$@" \
     | tee "$dir.log"
-  grep -q "net plugin $pfx/lib/libnccl-net-lioncub.so" "$dir.log" ||
+  grep -q "net plugin $pfx/$lib/libnccl-net-lioncub.so" "$dir.log" ||
     die "LIONCUB_NET_PLUGIN_PATH does not point into $pfx"
   cmake --build "$dir"
 }
@@ -56,14 +56,14 @@ configure_examples() {  # $1: build folder, $2: prefix, then extra cmake argumen
 check_pkg_config() {  # $1: prefix
   local pfx=$1 flags
   command -v pkg-config >/dev/null || die "pkg-config is missing (Debian: apt-get install pkg-config)"
-  flags=$(PKG_CONFIG_PATH=$pfx/lib/pkgconfig pkg-config --cflags --libs lioncub) ||
+  flags=$(PKG_CONFIG_PATH=$pfx/$lib/pkgconfig pkg-config --cflags --libs lioncub) ||
     die "pkg-config --cflags --libs lioncub failed"
   echo "   pkg-config --cflags --libs lioncub: $flags"
   # shellcheck disable=SC2086
   "$cc" -std=c11 -Wall -Wextra -Werror -o "$work/pc_example" "$src/examples/host_example.c" $flags -lm ||
     die "building the host example with pkg-config's flags failed"
-  run_example "$pfx" env LD_LIBRARY_PATH="$pfx/lib" "$work/pc_example"
-  [ "$(PKG_CONFIG_PATH=$pfx/lib/pkgconfig pkg-config --modversion lioncub)" = "$(cat "$work/version")" ] ||
+  run_example "$pfx" env LD_LIBRARY_PATH="$pfx/$lib" "$work/pc_example"
+  [ "$(PKG_CONFIG_PATH=$pfx/$lib/pkgconfig pkg-config --modversion lioncub)" = "$(cat "$work/version")" ] ||
     die "pkg-config --modversion disagrees with lioncubGetVersion"
 }
 
@@ -73,14 +73,14 @@ consume() {
   step "cmake --install $build --prefix $prefix"
   cmake --install "$build" --prefix "$prefix"
   local f
-  for f in lib/liblioncub.so lib/liblioncub.a lib/libnccl-net-lioncub.so include/lioncub/lioncub.h \
-           include/lioncub/types.h include/lioncub/kernels.h include/lioncub/comm.h \
-           include/lioncub/optimizer.h lib/cmake/lioncub/lioncubConfig.cmake \
-           lib/cmake/lioncub/lioncubConfigVersion.cmake lib/pkgconfig/lioncub.pc; do
+  for f in "$lib"/liblioncub.so "$lib"/liblioncub.a "$lib"/libnccl-net-lioncub.so \
+           include/lioncub/lioncub.h include/lioncub/types.h include/lioncub/kernels.h \
+           include/lioncub/comm.h include/lioncub/optimizer.h "$lib"/cmake/lioncub/lioncubConfig.cmake \
+           "$lib"/cmake/lioncub/lioncubConfigVersion.cmake "$lib"/pkgconfig/lioncub.pc; do
     [ -e "$prefix/$f" ] || die "not installed: $f"
   done
   # The package files must not point back into the build or source tree.
-  if grep -rn -e "$build" -e "$src" "$prefix/lib/cmake" "$prefix/lib/pkgconfig"; then
+  if grep -rn -e "$build" -e "$src" "$prefix/$lib/cmake" "$prefix/$lib/pkgconfig"; then
     die "the installed package files name the build or source tree"
   fi
 
@@ -111,13 +111,13 @@ hidden() {
   local ldso
   ldso=$(readelf -l "$moved/bin/lioncub_host_example" | sed -n 's/.*interpreter: \([^]]*\)\]/\1/p')
   [ -x "$ldso" ] || die "no program interpreter found for the example"
-  local hide=("$ldso" --inhibit-cache --library-path "$moved/lib")
+  local hide=("$ldso" --inhibit-cache --library-path "$moved/$lib")
   local gpu_libs=(libcudart.so.13 libcudart.so.12 libcudart.so libnccl.so.2 libnccl.so libcuda.so.1)
   "$cc" -o "$work/dlopen_probe" "$src/tests/install/dlopen_probe.c" -ldl
 
   step "the CUDA and NCCL libraries, as this machine's loader sees them"
   "$work/dlopen_probe" "${gpu_libs[@]}" || true
-  step "the same with them hidden: $ldso --inhibit-cache --library-path $moved/lib"
+  step "the same with them hidden: $ldso --inhibit-cache --library-path $moved/$lib"
   if ! "${hide[@]}" "$work/dlopen_probe" "${gpu_libs[@]}"; then
     echo "SKIP: CUDA or NCCL lives in the system's default library folders here, so it cannot be hidden"
     exit 77
@@ -125,7 +125,7 @@ hidden() {
   step "what liblioncub.so needs at load time"
   local needs
   # ld.so --list fails (naming the first missing library) when one is missing.
-  needs=$("${hide[@]}" --list "$moved/lib/liblioncub.so" 2>&1) || true
+  needs=$("${hide[@]}" --list "$moved/$lib/liblioncub.so" 2>&1) || true
   echo "$needs"
   if echo "$needs" | grep -E 'lib(cudart|nccl|cuda)\.so' >/dev/null; then
     echo "SKIP: this liblioncub.so links the CUDA runtime or NCCL dynamically (see above), so it"
