@@ -154,14 +154,10 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
                                           (ternary ? "ternary codes" : "an even number of ranks") + ")");
       }
     }
-    CallDescriptor d;
-    d.call = kCallSignAggregate;
-    d.algo = static_cast<uint32_t>(algo);
-    d.code = static_cast<uint32_t>(code);
-    d.tie = static_cast<uint32_t>(tie);
-    d.numel = numel;
-    d.step = step;
-    Call call(*comm, stream, d);
+    Call call(*comm, stream,
+              {.call = kCallSignAggregate, .algo = static_cast<uint32_t>(algo),
+               .code = static_cast<uint32_t>(code), .tie = static_cast<uint32_t>(tie),
+               .numel = numel, .step = step});
     sign_aggregate(call.backend(), SignArgs{algo, sign, nonzero, numel, tie, step, signOut, nonzeroOut},
                    stats);
     call.finish(stats);
@@ -188,11 +184,9 @@ lioncubResult_t lioncubSignCount(lioncubComm_t comm, lioncubAlgorithm_t algo, co
         raise(lioncubInvalidArgument, "sign must be 4-byte and counts 2-byte aligned");
       }
     }
-    CallDescriptor d;
-    d.call = kCallSignCount;
-    d.algo = static_cast<uint32_t>(lioncubAlgoAllgatherVote);
-    d.numel = numel;
-    Call call(*comm, stream, d);
+    Call call(*comm, stream,
+              {.call = kCallSignCount, .algo = static_cast<uint32_t>(lioncubAlgoAllgatherVote),
+               .numel = numel});
     sign_count(call.backend(), sign, numel, counts, stats);
     call.finish(stats);
     return lioncubSuccess;
@@ -227,13 +221,10 @@ lioncubResult_t lioncubAllreduce(lioncubComm_t comm, lioncubAlgorithm_t algo, co
       raise(lioncubInvalidArgument, "buffers must be 4-byte aligned");
     }
     const lioncubAlgorithm_t run = algo == lioncubAlgoAuto ? lioncubAlgoFull : algo;
-    CallDescriptor d;
-    d.call = kCallAllreduce;
-    d.algo = static_cast<uint32_t>(run);
-    d.code = static_cast<uint32_t>(dtype);
-    d.tie = static_cast<uint32_t>(op);
-    d.numel = count;
-    Call call(*comm, stream, d);
+    Call call(*comm, stream,
+              {.call = kCallAllreduce, .algo = static_cast<uint32_t>(run),
+               .code = static_cast<uint32_t>(dtype), .tie = static_cast<uint32_t>(op),
+               .numel = count});
     float_allreduce(call.backend(), run, static_cast<const float*>(sendbuf),
                     static_cast<float*>(recvbuf), count, op == lioncubAvg, stats);
     call.finish(stats);
