@@ -15,11 +15,9 @@ target_include_directories(lioncub_static PUBLIC $<BUILD_INTERFACE:${PROJECT_SOU
 set_target_properties(lioncub PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
                                          LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
 
-# The host backend drives the net plugin through lioncub_net_driver; its symbols stay out of
-# liblioncub.so's dynamic table.
-target_link_libraries(lioncub PRIVATE lioncub_net_driver ${CMAKE_DL_LIBS})
-target_link_options(lioncub PRIVATE -Wl,--exclude-libs,liblioncub_net_driver.a)
-target_link_libraries(lioncub_static PUBLIC lioncub_net_driver ${CMAKE_DL_LIBS})
+# The host backend's net client dlopens the net plugin.
+target_link_libraries(lioncub PRIVATE ${CMAKE_DL_LIBS})
+target_link_libraries(lioncub_static PUBLIC ${CMAKE_DL_LIBS})
 
 # No NCCL link for liblioncub (resolved at run time); the static library keeps it for the tests
 # and benchmarks that call NCCL themselves (the backend then finds that NCCL already loaded).

@@ -1,27 +1,21 @@
 #include "collectives/link_model.h"
 
-#include <cstdlib>
-
 #include "collectives/algorithms/algorithms.h"
+#include "common/settings.h"
 
 namespace lioncub::coll {
-namespace {
-
-double env_double(const char* name, double def) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return def;
-  char* end = nullptr;
-  const double d = std::strtod(v, &end);
-  return (end != v && *end == '\0' && d > 0) ? d : def;
-}
-
-}  // namespace
 
 Link link_from_env(int plugin_mbps) {
   Link l;
-  const double plugin_gbps = plugin_mbps > 0 ? plugin_mbps / 1000.0 : 10.0;
-  l.bytes_per_s = env_double("LIONCUB_LINK_GBPS", plugin_gbps) * 1e9 / 8;
-  l.latency_s = env_double("LIONCUB_LINK_LATENCY_US", 50.0) * 1e-6;
+  l.bytes_per_s = (plugin_mbps > 0 ? plugin_mbps / 1000.0 : 10.0) * 1e9 / 8;
+  if (const auto rate = setting_rate("LIONCUB_LINK_RATE")) {
+    l.bytes_per_s = *rate;
+  } else if (setting_raw("LIONCUB_LINK_GBPS").set) {
+    warn_once("LIONCUB_LINK_GBPS is deprecated: set LIONCUB_LINK_RATE (e.g. 25gbit) instead");
+    l.bytes_per_s = setting_double("LIONCUB_LINK_GBPS") * 1e9 / 8;
+    if (!(l.bytes_per_s > 0)) l.bytes_per_s = (plugin_mbps > 0 ? plugin_mbps / 1000.0 : 10.0) * 1e9 / 8;
+  }
+  l.latency_s = setting_double("LIONCUB_LINK_LATENCY_US") * 1e-6;
   return l;
 }
 

@@ -1,6 +1,6 @@
 // auto's link model: the seconds an algorithm would take on a link of rate B bytes/s with a
-// per-message latency L, from the bytes each rank sends (DESIGN.md's table, with the planes the
-// schedules in sign_aggregate.cc actually move) and the sequential messages of its schedule:
+// per-message latency L, from the bytes each rank sends (the planes the schedules in
+// algorithms/ actually move) and the sequential messages of its schedule:
 //
 //   algorithm        bytes sent per rank (W = ceil(n/32) plane words, 4 bytes each)   messages
 //   allgather-vote   (P-1) * 4W                                                      P-1
@@ -9,8 +9,9 @@
 //   packed-sum       2 * w * 4W * (P-1)/P, w = 2, 4 or 8 (none past 8-bit lanes)     2(P-1)
 //
 // seconds = messages * L + bytes / B; auto runs the candidate with the fewest (ties: the first
-// in the order above). The rate is LIONCUB_LINK_GBPS (Gbit/s), else the speed the host backend's
-// net plugin reports, else 10 Gbit/s; the latency LIONCUB_LINK_LATENCY_US (default 50).
+// in the order above). The rate is LIONCUB_LINK_RATE (tc's units, e.g. "10gbit"; the deprecated
+// LIONCUB_LINK_GBPS in Gbit/s still works, with a warning), else the speed the host backend's net
+// plugin reports, else 10 Gbit/s; the latency LIONCUB_LINK_LATENCY_US (default 50).
 #pragma once
 
 #include <cstddef>

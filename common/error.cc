@@ -15,6 +15,10 @@ lioncubResult_t fail(lioncubResult_t result, const char* fmt, ...) {
   va_start(ap, fmt);
   std::vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
+  for (char* c = buf; *c != '\0'; ++c) {
+    const auto u = static_cast<unsigned char>(*c);
+    if (u < 0x20 || u == 0x7f) *c = '?';
+  }
   last_error = buf;
   return result;
 }

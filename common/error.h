@@ -21,7 +21,16 @@ class Error : public std::runtime_error {
 
 [[noreturn]] inline void raise(lioncubResult_t rc, const std::string& what) { throw Error(rc, what); }
 
-// Records a message for lioncubGetLastErrorMessage() and returns `result`.
+// A failure's code as the C API may return it: codes outside the enum, and success, can only
+// come from a peer's bytes on the wire (a store reply, a remote message); they become
+// lioncubRemoteError, so no failure ever reads as success.
+inline lioncubResult_t known_failure(int code) {
+  return (code > lioncubSuccess && code < lioncubNumResults) ? static_cast<lioncubResult_t>(code)
+                                                             : lioncubRemoteError;
+}
+
+// Records a message for lioncubGetLastErrorMessage() and returns `result`. Control characters
+// (which a peer's message could carry from the wire) are replaced by '?'.
 lioncubResult_t fail(lioncubResult_t result, const char* fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -32,7 +41,7 @@ lioncubResult_t c_api(const char* where, F&& f) noexcept {
   try {
     return f();
   } catch (const Error& e) {
-    return fail(e.code, "%s: %s", where, e.what());
+    return fail(known_failure(e.code), "%s: %s", where, e.what());
   } catch (const std::bad_alloc&) {
     return fail(lioncubSystemError, "%s: out of host memory", where);
   } catch (const std::exception& e) {

@@ -12,8 +12,7 @@
 namespace lioncub::coll {
 
 int packed_sum_width(int P, bool ternary) {
-  const int w = lioncubLaneBits(ternary ? lioncubCodeTernary : lioncubCodeSign, P);
-  return w;
+  return lioncubLaneBits(ternary ? lioncubCodeTernary : lioncubCodeSign, P);
 }
 
 void packed_sum(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats) {
@@ -36,13 +35,8 @@ void packed_sum(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats) {
                "lioncubLaneResolve");
   const double t2 = now_s();
   reduce_s += t2 - t1;
-  if (stats != nullptr) {
-    stats->algorithm = lioncubAlgoPackedSum;
-    stats->secondsReduce = reduce_s;
-    stats->secondsGather = gather_s;
-    stats->secondsTotal = t2 - t0;
-    stats->secondsExchange = stats->secondsTotal - reduce_s - gather_s;
-  }
+  fill_stats(stats, lioncubAlgoPackedSum, (t2 - t0) - reduce_s - gather_s, reduce_s, gather_s,
+             t2 - t0);
 }
 
 }  // namespace lioncub::coll

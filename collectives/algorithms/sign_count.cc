@@ -15,13 +15,8 @@ void sign_count(Backend& comm, const uint32_t* sign, size_t numel, uint16_t* cou
   const double t1 = now_s();
   check_kernel(lioncubVoteCount(all, W, comm.size(), numel, counts, comm.memory(), comm.stream()),
                "lioncubVoteCount");
-  if (stats != nullptr) {
-    stats->algorithm = lioncubAlgoAllgatherVote;
-    stats->secondsExchange = t1 - t_start;
-    stats->secondsReduce = now_s() - t1;
-    stats->secondsGather = 0;
-    stats->secondsTotal = now_s() - t_start;
-  }
+  const double t2 = now_s();
+  fill_stats(stats, lioncubAlgoAllgatherVote, t1 - t_start, t2 - t1, 0, now_s() - t_start);
 }
 
 }  // namespace lioncub::coll

@@ -1,5 +1,5 @@
-// The primitives every backend offers, and that the algorithms (sign_aggregate.cc,
-// packed_sum.cc, allreduce.cc) are written against once:
+// The primitives every backend offers, and that the algorithms (algorithms/) are written
+// against once:
 //
 //   allgatherv / alltoallv / allreduce   the exchanges, on buffers in memory()
 //   copy / fill                          block moves within memory() (memcpy / cudaMemcpyAsync)

@@ -12,10 +12,11 @@
 extern "C" {
 #endif
 
-/* See docs/collectives.md. A communicator is used by one thread at a time; every rank calls the
- * same collectives in the same order with the same count, code, algorithm, tie policy and step.
- * The first collective of a communicator checks that across ranks (LIONCUB_CHECK_ARGS=1: every
- * call) and returns lioncubInvalidUsage on every rank when they differ. */
+/* See docs/collectives.md. A communicator is used by one thread at a time (a call while another
+ * thread's call runs on it returns lioncubInvalidUsage); every rank calls the same collectives
+ * in the same order with the same count, code, algorithm, tie policy and step. The first
+ * collective of a communicator checks that across ranks (LIONCUB_CHECK_ARGS=1: every call) and
+ * returns lioncubInvalidUsage on every rank when they differ. */
 
 typedef struct lioncubComm* lioncubComm_t;
 
@@ -24,15 +25,17 @@ typedef struct lioncubComm* lioncubComm_t;
  * listen handles; NULL is allowed when nranks is 1. The transport is lioncub's own net plugin
  * (libnccl-net-lioncub.so, found next to liblioncub.so or in the build tree), or the library
  * named by LIONCUB_NET_PLUGIN. Waits: LIONCUB_RENDEZVOUS_TIMEOUT_MS (default 300000) for the
- * rendezvous and connections, LIONCUB_TIMEOUT_MS (default 300000) for each transfer; past them
- * the call returns lioncubTimeout naming the missing rank. */
+ * rendezvous and connections, LIONCUB_TIMEOUT_MS (default 300000) for each transfer (0: no
+ * limit); past them the call returns lioncubTimeout naming the missing rank. Raises the soft
+ * RLIMIT_NOFILE to the hard limit. */
 LIONCUB_API lioncubResult_t lioncubCommInitHost(lioncubComm_t* comm, int nranks, int rank,
                                                 const char* rendezvous);
 /* The same from the environment: LIONCUB_RANK / LIONCUB_WORLD_SIZE / LIONCUB_ROOT (host:port),
  * else RANK / WORLD_SIZE / MASTER_ADDR:MASTER_PORT (torchrun), else OMPI_COMM_WORLD_RANK /
- * OMPI_COMM_WORLD_SIZE with LIONCUB_ROOT (mpirun). */
+ * OMPI_COMM_WORLD_SIZE (mpirun), else SLURM_PROCID / SLURM_NTASKS (srun), with LIONCUB_ROOT. */
 LIONCUB_API lioncubResult_t lioncubCommInitFromEnv(lioncubComm_t* comm);
-/* Closes the connections (rank 0 also stops the store). NULL is a no-op. */
+/* Closes the connections (rank 0 also stops the store). NULL is a no-op; a communicator that
+ * another thread is using is refused (lioncubInvalidUsage). */
 LIONCUB_API lioncubResult_t lioncubCommDestroy(lioncubComm_t comm);
 LIONCUB_API lioncubResult_t lioncubCommRank(lioncubComm_t comm, int* rank);
 LIONCUB_API lioncubResult_t lioncubCommSize(lioncubComm_t comm, int* nranks);
@@ -74,7 +77,10 @@ typedef struct {
  * packed-sum takes either code: each element becomes a w-bit lane (w = 2, 4 or 8 by nranks),
  * summed as integers by a ring allreduce; where 8-bit lanes could overflow (nranks > 255, or
  * > 127 for ternary) it runs alltoall-vote / quant2-rs instead and says so in stats->algorithm.
- * auto: alltoall-vote for sign codes (allgather-vote when nranks <= 2), quant2-rs for ternary.
+ * auto: the candidate with the fewest seconds in a link model (messages x latency + bytes /
+ * rate; LIONCUB_LINK_RATE, else the plugin's reported speed, and LIONCUB_LINK_LATENCY_US) among
+ * allgather-vote, alltoall-vote and packed-sum for sign codes, quant2-rs and packed-sum for
+ * ternary; see docs/collectives.md.
  * Result: signOut and nonzeroOut (lioncubPackedWords(numel) words each). nonzeroOut may be NULL
  * only when no element can be 0: sign code with odd nranks or lioncubTieAlternate, or ternary
  * with lioncubTieAlternate. Output buffers must not overlap the inputs. */

@@ -2,6 +2,8 @@
 // the full result against a reference computed here from all ranks' seeded inputs.
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include <sstream>
 #include <string>
 #include <vector>
@@ -179,6 +181,12 @@ std::string case_name(const testing::TestParamInfo<Case>& info) {
   }
   return a + (info.param.ternary ? "_ternary" : "") + "_P" + std::to_string(info.param.P) +
          (info.param.large ? "_n4M" : "");
+}
+
+// How ctest shows a case (instead of its raw bytes).
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << lioncubAlgorithmName(c.algo) << (c.ternary ? " ternary" : " sign") << " P=" << c.P
+      << (c.large ? " n=2^22" : "");
 }
 
 class Collectives : public testing::TestWithParam<Case> {};

@@ -265,7 +265,7 @@ TEST(FromEnv, TorchrunAndOpenMpiVariables) {
   auto body = [&](int rank, bool mpi) -> std::string {
     for (const char* v : {"LIONCUB_RANK", "LIONCUB_WORLD_SIZE", "LIONCUB_ROOT", "RANK", "WORLD_SIZE",
                           "MASTER_ADDR", "MASTER_PORT", "OMPI_COMM_WORLD_RANK",
-                          "OMPI_COMM_WORLD_SIZE"}) {
+                          "OMPI_COMM_WORLD_SIZE", "SLURM_PROCID", "SLURM_NTASKS"}) {
       ::unsetenv(v);
     }
     const std::string r = std::to_string(rank);
@@ -299,7 +299,7 @@ TEST(FromEnv, MissingVariablesAreErrors) {
   const auto errors = run_all(1, [](int) -> std::string {
     for (const char* v : {"LIONCUB_RANK", "LIONCUB_WORLD_SIZE", "LIONCUB_ROOT", "RANK", "WORLD_SIZE",
                           "MASTER_ADDR", "MASTER_PORT", "OMPI_COMM_WORLD_RANK",
-                          "OMPI_COMM_WORLD_SIZE"}) {
+                          "OMPI_COMM_WORLD_SIZE", "SLURM_PROCID", "SLURM_NTASKS"}) {
       ::unsetenv(v);
     }
     lioncubComm_t comm = nullptr;

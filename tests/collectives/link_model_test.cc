@@ -67,19 +67,38 @@ TEST(LinkModel, Choices) {
 }
 
 TEST(LinkModel, RateFromEnvironmentOrPlugin) {
+  ::unsetenv("LIONCUB_LINK_RATE");
   ::unsetenv("LIONCUB_LINK_GBPS");
   ::unsetenv("LIONCUB_LINK_LATENCY_US");
   EXPECT_DOUBLE_EQ(coll::link_from_env(0).bytes_per_s, 10e9 / 8);   // default
   EXPECT_DOUBLE_EQ(coll::link_from_env(500).bytes_per_s, 500e6 / 8);  // the plugin's speed
   EXPECT_DOUBLE_EQ(coll::link_from_env(500).latency_s, 50e-6);
-  ::setenv("LIONCUB_LINK_GBPS", "25", 1);
+  ::setenv("LIONCUB_LINK_RATE", "2500mbit", 1);
   ::setenv("LIONCUB_LINK_LATENCY_US", "7.5", 1);
-  EXPECT_DOUBLE_EQ(coll::link_from_env(500).bytes_per_s, 25e9 / 8);  // the environment wins
+  EXPECT_DOUBLE_EQ(coll::link_from_env(500).bytes_per_s, 2500e6 / 8);  // the environment wins
   EXPECT_DOUBLE_EQ(coll::link_from_env(500).latency_s, 7.5e-6);
+  ::setenv("LIONCUB_LINK_RATE", "1gbit", 1);
+  EXPECT_DOUBLE_EQ(coll::link_from_env(500).bytes_per_s, 1e9 / 8);
+  ::setenv("LIONCUB_LINK_RATE", "junk", 1);
+  EXPECT_DOUBLE_EQ(coll::link_from_env(500).bytes_per_s, 500e6 / 8);
+  ::unsetenv("LIONCUB_LINK_RATE");
+  ::unsetenv("LIONCUB_LINK_LATENCY_US");
+}
+
+// The old name in Gbit/s still works (with a deprecation warning); LIONCUB_LINK_RATE wins.
+TEST(LinkModel, DeprecatedGbpsAlias) {
+  ::unsetenv("LIONCUB_LINK_RATE");
+  ::setenv("LIONCUB_LINK_GBPS", "25", 1);
+  testing::internal::CaptureStderr();
+  EXPECT_DOUBLE_EQ(coll::link_from_env(500).bytes_per_s, 25e9 / 8);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("LIONCUB_LINK_GBPS is deprecated"), std::string::npos) << err;
+  ::setenv("LIONCUB_LINK_RATE", "10gbit", 1);
+  EXPECT_DOUBLE_EQ(coll::link_from_env(500).bytes_per_s, 10e9 / 8);
+  ::unsetenv("LIONCUB_LINK_RATE");
   ::setenv("LIONCUB_LINK_GBPS", "junk", 1);
   EXPECT_DOUBLE_EQ(coll::link_from_env(500).bytes_per_s, 500e6 / 8);
   ::unsetenv("LIONCUB_LINK_GBPS");
-  ::unsetenv("LIONCUB_LINK_LATENCY_US");
 }
 
 }  // namespace

@@ -5,9 +5,9 @@
 // error code with a message, never abort. Each case runs in a forked child so that an abort is
 // reported as a failure of that case rather than of the whole binary.
 //
-// Not tested: calls after destroy. lioncubComm_t and lioncubLion_t are plain pointers to freed
-// memory after destroy (no handle registry, unlike the plugin's tokens, plugin/registry.h), so a
-// use-after-destroy cannot be detected; see docs/reliability.md.
+// Calls after destroy are caught by the handle registry (common/handles.h; tested below); a
+// freed address that a later create reuses cannot be told from the new handle (see
+// docs/reliability.md).
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -8,12 +8,11 @@
 #include <thread>
 #include <type_traits>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/settings.h"
 
 namespace lioncub::coll {
-
-using driver::now_s;
 
 void* HostScratch::get(int slot, size_t bytes) {
   if (slot < 0 || slot >= kNumScratch) raise(lioncubInternalError, "scratch slot out of range");
@@ -42,23 +41,16 @@ size_t chunk_bytes(size_t bytes) {
 HostComm::HostComm(int nranks, int rank, const std::string& rendezvous,
                    const std::string& plugin_path)
     : nranks_(nranks), rank_(rank), plugin_path_(plugin_path) {
-  timeout_s_ = static_cast<double>(env_ms("LIONCUB_TIMEOUT_MS", 300000)) / 1000.0;
-  send_comms_.assign(static_cast<size_t>(nranks), nullptr);
-  recv_comms_.assign(static_cast<size_t>(nranks), nullptr);
+  timeout_s_ = setting_seconds("LIONCUB_TIMEOUT_MS");
+  send_comms_.resize(static_cast<size_t>(nranks));
+  recv_comms_.resize(static_cast<size_t>(nranks));
   if (nranks == 1) return;  // nothing to connect; the plugin is not even loaded
-  const double deadline =
-      now_s() + static_cast<double>(env_ms("LIONCUB_RENDEZVOUS_TIMEOUT_MS", 300000)) / 1000.0;
+  raise_fd_limit();
+  const double deadline = now_s() + setting_seconds("LIONCUB_RENDEZVOUS_TIMEOUT_MS");
   const rendezvous::Endpoint at = rendezvous::parse_endpoint(rendezvous);
   if (rank == 0) server_ = std::make_unique<StoreServer>(at);
   try {
-    plugin_ = std::make_unique<driver::Plugin>(plugin_path);
-  } catch (const driver::DriverError& e) {
-    raise(lioncubSystemError, std::string("loading the net plugin: ") + e.what() +
-                                  " (LIONCUB_NET_PLUGIN selects the library)");
-  }
-  net_ = plugin_->net();
-  ctx_ = std::make_unique<driver::Context>(net_, 0x6c696f6e63756200ull);
-  try {
+    net_ = std::make_unique<NetClient>(plugin_path, 0x6c696f6e63756200ull);
     StoreClient store(at, deadline);
     connect_all(store, deadline);
   } catch (const Error& e) {
@@ -73,14 +65,8 @@ HostComm::HostComm(int nranks, int rank, const std::string& rendezvous,
 HostComm::~HostComm() { close_all(); }
 
 void HostComm::close_all() noexcept {
-  for (void*& c : send_comms_) {
-    if (c != nullptr) net_->closeSend(c);
-    c = nullptr;
-  }
-  for (void*& c : recv_comms_) {
-    if (c != nullptr) net_->closeRecv(c);
-    c = nullptr;
-  }
+  for (NetComm& c : send_comms_) c.reset();
+  for (NetComm& c : recv_comms_) c.reset();
 }
 
 HostComm::FailureGuard::FailureGuard(HostComm& c) : comm_(c), exceptions_(std::uncaught_exceptions()) {
@@ -101,25 +87,23 @@ HostComm::FailureGuard::~FailureGuard() {
 
 // Every rank listens once per peer (so an accepted comm's peer is known), publishes the P
 // handles under "lh/<rank>", reads everyone's, then drives all connects and accepts together
-// (each call is non-blocking, as NCCL's proxy does) until all are up or the deadline passes.
+// (net_client.h) until all are up or the deadline passes. The listeners close on return.
 void HostComm::connect_all(StoreClient& store, double deadline_s) {
   const int P = nranks_, r = rank_;
-  int ndev = 0;
-  driver::check(net_->devices(&ndev), "devices");
-  if (ndev < 1) raise(lioncubSystemError, "net plugin " + plugin_path_ + " reports no devices");
-  abi::ncclNetProperties_v11_t props{};
-  if (net_->getProperties(0, &props) == 0 && props.speed > 0) link_mbps_ = props.speed;
-  constexpr size_t H = abi::NCCL_NET_HANDLE_MAXSIZE;
-  std::vector<void*> listens(static_cast<size_t>(P), nullptr);
+  if (net_->devices() < 1) raise(lioncubSystemError, "net plugin " + plugin_path_ + " reports no devices");
+  link_mbps_ = net_->speed_mbps(0);
+  constexpr size_t H = NetClient::kHandleBytes;
+  std::vector<NetComm> listens(static_cast<size_t>(P));
   std::vector<uint8_t> mine(H * static_cast<size_t>(P), 0);
   for (int p = 0; p < P; ++p) {
     if (p == r) continue;
-    driver::Handle h;
-    listens[p] = driver::listen(net_, ctx_->get(), 0, &h);
+    std::vector<uint8_t> h;
+    listens[p] = net_->listen(0, &h, "rank " + std::to_string(r) + ", listening for rank " +
+                                         std::to_string(p));
     std::memcpy(mine.data() + H * p, h.data(), H);
   }
   store.set("lh/" + std::to_string(r), mine);
-  std::vector<std::vector<uint8_t>> connect_handles(static_cast<size_t>(P));
+  std::vector<PeerLinks> links;
   for (int p = 0; p < P; ++p) {
     if (p == r) continue;
     std::vector<uint8_t> theirs = store.get("lh/" + std::to_string(p), deadline_s,
@@ -129,57 +113,29 @@ void HostComm::connect_all(StoreClient& store, double deadline_s) {
                                      std::to_string(theirs.size() / H) + " ranks, this rank with " +
                                      std::to_string(P));
     }
-    connect_handles[p].assign(theirs.begin() + H * r, theirs.begin() + H * (r + 1));
+    PeerLinks l;
+    l.peer = p;
+    l.connect_handle.assign(theirs.begin() + H * r, theirs.begin() + H * (r + 1));
+    l.listener = &listens[p];
+    l.send = &send_comms_[p];
+    l.recv = &recv_comms_[p];
+    links.push_back(std::move(l));
   }
-  for (;;) {
-    int missing = 0;
-    std::string who;
-    for (int p = 0; p < P; ++p) {
-      if (p == r) continue;
-      if (send_comms_[p] == nullptr) {
-        abi::ncclNetDeviceHandle_t* dh = nullptr;
-        driver::check(net_->connect(ctx_->get(), 0, connect_handles[p].data(), &send_comms_[p], &dh),
-                      "connect");
-      }
-      if (recv_comms_[p] == nullptr) {
-        abi::ncclNetDeviceHandle_t* dh = nullptr;
-        driver::check(net_->accept(listens[p], &recv_comms_[p], &dh), "accept");
-      }
-      if (send_comms_[p] == nullptr || recv_comms_[p] == nullptr) {
-        ++missing;
-        who += ' ';
-        who += std::to_string(p);
-      }
-    }
-    if (missing == 0) break;
-    if (now_s() > deadline_s) {
-      for (void* l : listens) {
-        if (l != nullptr) net_->closeListen(l);
-      }
-      std::string msg = "connecting to ranks";
-      msg += who;
-      msg += " timed out";
-      raise(lioncubTimeout, msg);
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  for (void* l : listens) {
-    if (l != nullptr) net_->closeListen(l);
+  try {
+    net_->connect_all(links, deadline_s);
+  } catch (const Error& e) {
+    raise(e.code, "rank " + std::to_string(r) + ", " + e.what());
   }
 }
 
 void* HostComm::send_to(int peer, const void* data, size_t bytes) {
   traffic_.sent += bytes;
-  return driver::isend(net_, send_comms_[peer], const_cast<void*>(data), bytes, 0, nullptr,
-                       timeout_s_);
+  return net_->isend(send_comms_[peer].get(), data, bytes, now_s() + timeout_s_);
 }
 
 void* HostComm::recv_from(int peer, void* data, size_t bytes) {
   traffic_.received += bytes;
-  size_t size = bytes;
-  int tag = 0;
-  void* mh = nullptr;
-  return driver::irecv(net_, recv_comms_[peer], 1, &data, &size, &tag, &mh, timeout_s_);
+  return net_->irecv(recv_comms_[peer].get(), data, bytes, now_s() + timeout_s_);
 }
 
 void HostComm::post_send(int peer, const uint8_t* data, size_t bytes, std::vector<Pending>* reqs) {
@@ -199,16 +155,16 @@ void HostComm::post_recv(int peer, uint8_t* data, size_t bytes, std::vector<Pend
 }
 
 void HostComm::wait(const Pending& p, bool is_recv) {
-  std::vector<int> sizes;
+  int size = 0;
   try {
-    sizes = driver::wait(net_, p.request, 1, timeout_s_);
-  } catch (const driver::DriverError& e) {
-    throw driver::DriverError("rank " + std::to_string(rank_) + (is_recv ? ", receiving from rank " : ", sending to rank ") +
-                                  std::to_string(p.peer) + ": " + e.what(),
-                              e.code);
+    size = net_->wait(p.request, now_s() + timeout_s_);
+  } catch (const Error& e) {
+    raise(e.code, "rank " + std::to_string(rank_) +
+                      (is_recv ? ", receiving from rank " : ", sending to rank ") +
+                      std::to_string(p.peer) + ": " + e.what());
   }
-  if (is_recv && sizes[0] != static_cast<int>(p.bytes)) {
-    raise(lioncubInvalidUsage, "rank " + std::to_string(p.peer) + " sent " + std::to_string(sizes[0]) +
+  if (is_recv && size != static_cast<int>(p.bytes)) {
+    raise(lioncubInvalidUsage, "rank " + std::to_string(p.peer) + " sent " + std::to_string(size) +
                                    " bytes where " + std::to_string(p.bytes) +
                                    " were expected: ranks passed different counts or algorithms");
   }

@@ -1,5 +1,5 @@
-// The host backend: P processes exchanging CPU memory through a net plugin's ncclNet_v11_t table,
-// driven like NCCL's proxy (listen/connect/accept, isend/irecv/test). One connection per ordered
+// The host backend: P processes exchanging CPU memory through a net plugin (net_client.h, which
+// drives its ncclNet_v11_t table like NCCL's proxy: listen/connect/accept, isend/irecv/test). One connection per ordered
 // pair of ranks: the ring uses (r -> r+1), the all-to-all uses every pair.
 //
 // Primitives (every rank calls them in the same order with matching sizes; messages on a
@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "collectives/backend/backend.h"
+#include "collectives/backend/host/net_client.h"
 #include "rendezvous/tcp_store.h"
-#include "driver/driver.h"
 
 namespace lioncub::coll {
 
@@ -98,12 +98,13 @@ class HostComm final : public Backend {
   int rank_ = 0;
   std::string plugin_path_;
   double timeout_s_ = 300.0;
+  // Declared in teardown order, last first: the comms close (joining their progress threads)
+  // before the plugin context is finalized and before rank 0's store stops. A constructor that
+  // throws halfway destroys what it made the same way.
   std::unique_ptr<StoreServer> server_;
-  std::unique_ptr<driver::Plugin> plugin_;
-  std::unique_ptr<driver::Context> ctx_;
-  abi::ncclNet_v11_t* net_ = nullptr;
-  std::vector<void*> send_comms_;  // [peer], null for self
-  std::vector<void*> recv_comms_;
+  std::unique_ptr<NetClient> net_;
+  std::vector<NetComm> send_comms_;  // [peer], empty for self
+  std::vector<NetComm> recv_comms_;
   int link_mbps_ = 0;
   HostScratch scratch_;
   HostScratch internal_;  // allreduce_sum's receive segment
