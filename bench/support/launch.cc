@@ -1,7 +1,4 @@
-// Shared by lioncub's benchmark tools (lioncub-perf, lioncub-step-bench, the demo): start P
-// ranks as forked processes on loopback, each with a host communicator, and collect their exit
-// codes. Header-only: the tools are single-file programs.
-#pragma once
+#include "support/launch.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -11,16 +8,26 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
-#include <string>
 #include <vector>
 
-#include "lioncub/lioncub.h"
+#include "support/launcher_env.h"
 
 namespace lioncub::bench {
+namespace {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (for the rendezvous of forked ranks).
-inline int free_loopback_port() {
+std::string g_description = "not started";
+
+// One rank's life: communicator, body, destroy. Returns the body's status.
+int one_rank(lioncubComm_t comm, const std::function<int(lioncubComm_t)>& body) {
+  const int rc = body(comm);
+  lioncubCommDestroy(comm);
+  std::fflush(nullptr);
+  return rc;
+}
+
+}  // namespace
+
+int free_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -35,10 +42,21 @@ inline int free_loopback_port() {
   return ntohs(a.sin_port);
 }
 
-// Forks np ranks; rank r runs body(comm) on a host communicator of np ranks over loopback and
-// exits with its return value. Returns the first non-zero exit status (128 + signal for a
-// killed rank), 0 when all succeeded.
-inline int run_local_ranks(int np, const std::function<int(lioncubComm_t)>& body) {
+std::string launch_description() { return g_description; }
+
+int run_ranks(int np, int default_np, const std::function<int(lioncubComm_t)>& body) {
+  const char* launcher = np > 0 ? nullptr : detect_launcher();
+  if (launcher != nullptr) {
+    g_description = std::string("started by ") + launcher;
+    lioncubComm_t comm = nullptr;
+    if (lioncubCommInitFromEnv(&comm) != lioncubSuccess) {
+      std::fprintf(stderr, "lioncubCommInitFromEnv: %s\n", lioncubGetLastErrorMessage());
+      return 1;
+    }
+    return one_rank(comm, body);
+  }
+  if (np <= 0) np = default_np;
+  g_description = "forked on loopback";
   ::setenv("LIONCUB_NET_IFNAME", "=lo", 0);
   const std::string root = "127.0.0.1:" + std::to_string(free_loopback_port());
   std::fflush(nullptr);
@@ -56,10 +74,7 @@ inline int run_local_ranks(int np, const std::function<int(lioncubComm_t)>& body
         std::fflush(nullptr);
         ::_exit(1);
       }
-      const int rc = body(comm);
-      lioncubCommDestroy(comm);
-      std::fflush(nullptr);
-      ::_exit(rc);
+      ::_exit(one_rank(comm, body));
     }
     pids.push_back(pid);
   }
