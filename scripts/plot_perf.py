@@ -2,33 +2,56 @@
 """lioncub-perf results: parse them back, plot them.
 
   plot_perf.py -o OUT.png FILE...   busbw and time vs size per algorithm (one line per algorithm
-                                    and file); FILE is lioncub-perf's --json output or its table
-  plot_perf.py --dump FILE          the rows as JSON (what the tests compare with --json)
+                                    and file); FILE is lioncub-perf's JSON (-J) or its table
+  plot_perf.py --dump FILE          the rows as JSON, in the layout of lioncub-perf's -J report
+                                    (what the tests compare with it)
+
+The table is nccl-tests' (13 fields per data row, '#' lines for everything else); each table
+follows a "# Algorithm: NAME, ..." line and is followed by lioncub's own columns as '#' lines
+("# SIZE WIRE/RANK [LINKEFF] ALGORITHM").
 """
 import json
+import re
 import sys
 
-COLUMNS = ["size", "count", "type", "redop", "root", "time_us", "algbw", "busbw", "wrong",
-           "algorithm", "wire_bytes", "link_eff"]
+PLACEMENT = ["time_us", "algbw", "busbw", "wrong"]
 
 
 def parse_table(text):
-    """Rows of lioncub-perf's table: every non-comment line of 12 columns."""
-    rows = []
+    """Rows of lioncub-perf's tables, with the lioncub columns of the '#' sections merged in."""
+    rows, algo, extras = [], None, False
     for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
+        m = re.match(r"# Algorithm: ([^,]+),", line)
+        if m:
+            algo, extras = m.group(1), False
+            continue
+        if line.startswith("# lioncub columns"):
+            extras = True
+            pending = [r for r in rows if r["table"] == algo]
+            continue
+        if extras:
+            f = line[1:].split()
+            if len(f) in (3, 4) and f[0].isdigit():
+                r = pending.pop(0)
+                assert r["size"] == int(f[0]), (r, line)
+                r["wire_bytes"] = int(f[1])
+                r["link_eff"] = float(f[2]) if len(f) == 4 else 0.0
+                r["algorithm"] = f[-1]
+            continue
+        if not line.strip() or line.startswith("#"):
             continue
         f = line.split()
-        if len(f) != len(COLUMNS):
-            raise ValueError("not a lioncub-perf row: %r" % line)
-        row = dict(zip(COLUMNS, f))
-        for k in ("size", "count", "root", "wire_bytes"):
-            row[k] = int(row[k])
-        for k in ("time_us", "algbw", "busbw"):
-            row[k] = float(row[k])
-        row["wrong"] = -1 if row["wrong"] == "N/A" else int(row["wrong"])
-        row["link_eff"] = 0.0 if row["link_eff"] == "N/A" else float(row["link_eff"])
+        if len(f) != 13:
+            raise ValueError("not an nccl-tests row (13 fields): %r" % line)
+        row = {"table": algo, "algorithm": algo, "size": int(f[0]), "count": int(f[1]),
+               "type": f[2], "redop": f[3], "root": int(f[4])}
+        for key, first in (("out_of_place", 5), ("in_place", 9)):
+            vals = [float(x) for x in f[first:first + 4]]
+            vals[3] = int(vals[3])
+            row[key] = dict(zip(PLACEMENT, vals))
         rows.append(row)
+    for r in rows:
+        del r["table"]
     return rows
 
 
@@ -55,7 +78,8 @@ def plot(out, paths):
             if r["algorithm"] not in algos:
                 algos.append(r["algorithm"])
         for algo in algos:
-            pts = sorted((r["size"], r["busbw"], r["time_us"]) for r in rows if r["algorithm"] == algo)
+            pts = sorted((r["size"], r["out_of_place"]["busbw"], r["out_of_place"]["time_us"])
+                         for r in rows if r["algorithm"] == algo)
             name = algo if len(paths) == 1 else "%s (%s)" % (algo, label)
             ax_bw.plot([p[0] for p in pts], [p[1] for p in pts], "o-", ms=3, label=name)
             ax_t.plot([p[0] for p in pts], [p[2] for p in pts], "o-", ms=3, label=name)

@@ -6,11 +6,8 @@
 //   lioncub-demo --data data/digits.csv.gz [--out DIR] [--algos LIST] [--steps N] [--batch B]
 //                [--hidden H] [--layers L] [--lr LR] [--sync-every K] [--np N] [--seed S]
 //
-// Ranks: under a launcher (scripts/cluster.sh sets LIONCUB_RANK / LIONCUB_WORLD_SIZE /
-// LIONCUB_ROOT) each process is one rank; otherwise --np N forks N ranks on loopback.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
+// Ranks start as in every lioncub tool (bench/support/launch.h): --np N forks N ranks on
+// loopback; without it, a launcher's ranks (scripts/cluster.sh, torchrun, mpirun) or 4 forked.
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "support/local_ranks.h"
+#include "support/launch.h"
 #include "lioncub/lioncub.h"
 #include "mlp.h"
 #include "optimizer.h"
@@ -340,12 +337,5 @@ int run_rank(lioncubComm_t comm, const Options& o) {
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
-  if (o.np == 0 && (std::getenv("LIONCUB_RANK") || std::getenv("RANK") || std::getenv("OMPI_COMM_WORLD_RANK"))) {
-    lioncubComm_t comm = nullptr;
-    check(lioncubCommInitFromEnv(&comm), "lioncubCommInitFromEnv");
-    const int rc = run_rank(comm, o);
-    lioncubCommDestroy(comm);
-    return rc;
-  }
-  return lioncub::bench::run_local_ranks(o.np ? o.np : 4, [&](lioncubComm_t comm) { return run_rank(comm, o); });
+  return lioncub::bench::run_ranks(o.np, 4, [&](lioncubComm_t comm) { return run_rank(comm, o); });
 }

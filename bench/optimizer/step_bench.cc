@@ -3,13 +3,11 @@
 // busy time (exchange + momentum sync) and the step time over the larger of the two (1.0 = perfect
 // overlap; the target is <= 1.15).
 //
-//   lioncub-step-bench [--ranks P] [--numel N] [--bucket-bytes B] [--algo NAME] [--steps S]
+//   lioncub-step-bench [--np P] [--numel N] [--bucket-bytes B] [--algo NAME] [--steps S]
 //
-// Under a launcher (LIONCUB_RANK / LIONCUB_WORLD_SIZE / LIONCUB_ROOT set, e.g. scripts/cluster.sh)
-// each process is one rank (lioncubCommInitFromEnv); otherwise it forks --ranks ranks on loopback.
-#include <sys/wait.h>
-#include <unistd.h>
-
+// Ranks start as in every lioncub tool (bench/support/launch.h): --np P (or its older spelling
+// --ranks) forks P ranks on loopback; without it, a launcher's ranks (scripts/cluster.sh,
+// torchrun, mpirun) or 4 forked ranks.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -17,13 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "support/local_ranks.h"
+#include "support/launch.h"
 #include "lioncub/lioncub.h"
 
 namespace {
 
 struct Options {
-  int ranks = 4;
+  int ranks = 0;  // 0: a launcher's, or 4 forked
   size_t numel = size_t(1) << 22;
   size_t bucket_bytes = size_t(1) << 20;
   std::string algo = "alltoall-vote";
@@ -94,7 +92,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--ranks") o.ranks = std::atoi(v);
+    if (k == "--np" || k == "--ranks") o.ranks = std::atoi(v);
     else if (k == "--numel") o.numel = std::strtoull(v, nullptr, 0);
     else if (k == "--bucket-bytes") o.bucket_bytes = std::strtoull(v, nullptr, 0);
     else if (k == "--algo") o.algo = v;
@@ -104,15 +102,5 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (std::getenv("LIONCUB_RANK") != nullptr) {
-    lioncubComm_t comm = nullptr;
-    if (lioncubCommInitFromEnv(&comm) != lioncubSuccess) {
-      std::fprintf(stderr, "init: %s\n", lioncubGetLastErrorMessage());
-      return 1;
-    }
-    const int rc = run_rank(comm, o);
-    lioncubCommDestroy(comm);
-    return rc;
-  }
-  return lioncub::bench::run_local_ranks(o.ranks, [&](lioncubComm_t comm) { return run_rank(comm, o); });
+  return lioncub::bench::run_ranks(o.ranks, 4, [&](lioncubComm_t comm) { return run_rank(comm, o); });
 }

@@ -2,11 +2,14 @@
 // hand-computed values: nccl-tests' algbw / busbw, link rates in tc's units, link efficiency.
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lioncub::perf {
 
@@ -33,9 +36,38 @@ inline double busbw_gbs(double size_bytes, double seconds, int nranks) {
   return algbw_gbs(size_bytes, seconds) * busbw_factor(nranks);
 }
 
+// The time a row reports, from every rank's mean time per call, as nccl-tests' -a/--average
+// chooses it: 0 rank 0's, 1 the mean over ranks (nccl-tests' default), 2 the minimum, 3 the
+// maximum.
+inline double combine_times(const std::vector<double>& per_rank, int average) {
+  if (per_rank.empty()) return 0.0;
+  switch (average) {
+    case 0: return per_rank[0];
+    case 2: return *std::min_element(per_rank.begin(), per_rank.end());
+    case 3: return *std::max_element(per_rank.begin(), per_rank.end());
+    default: {
+      double sum = 0;
+      for (double t : per_rank) sum += t;
+      return sum / double(per_rank.size());
+    }
+  }
+}
+
+// A number in a column `width` characters wide as nccl-tests fills its time and bandwidth
+// columns: two decimals if they fit, then one, then none, then an exponent; never wider than
+// the column, so a row always splits into the same number of fields.
+inline std::string column_number(double value, int width) {
+  char buf[64];
+  for (const char* fmt : {"%*.2f", "%*.1f", "%*.0f"}) {
+    if (std::snprintf(buf, sizeof buf, fmt, width, value) <= width) return buf;
+  }
+  std::snprintf(buf, sizeof buf, width >= 7 ? "%*.1e" : "%*.0e", width, value);
+  return buf;
+}
+
 // Link efficiency: the time the wire bytes need at the link rate (the floor), over the time the
-// call took; 1.0 = the rank's link ran at line rate the whole call. DESIGN.md's "time / (wire
-// bytes / link rate)" is its reciprocal (how many floors the call took). NaN-free: 0 when
+// call took; 1.0 = the rank's link ran at line rate the whole call. Its reciprocal, time /
+// (wire bytes / link rate), is how many floors the call took. NaN-free: 0 when
 // unknown.
 inline double link_efficiency(double wire_bytes, double link_bytes_per_s, double seconds) {
   if (link_bytes_per_s <= 0 || seconds <= 0) return 0.0;

@@ -26,8 +26,7 @@
 #include "lioncub/lioncub.h"
 
 #if defined(LIONCUB_HAVE_NCCL)
-#include <cuda_runtime.h>
-#include <nccl.h>
+#include "support/nccl_ranks.h"
 #endif
 
 namespace lioncub::test {
@@ -45,16 +44,6 @@ TEST(NcclBackend, NullCommunicatorIsAnError) {
 }
 
 #if defined(LIONCUB_HAVE_NCCL)
-
-// CUDA devices, asked in a child process so that this one stays fork-safe.
-int device_count_in_child() {
-  std::fflush(stdout);
-  const pid_t pid = ::fork();
-  if (pid == 0) ::_exit(std::min(lioncubCudaDeviceCount(), 100));
-  int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return 0;
-  return WEXITSTATUS(status);
-}
 
 size_t words(size_t n) { return (n + 31) / 32; }
 bool bit(const std::vector<uint32_t>& p, size_t i) { return (p[i / 32] >> (i % 32)) & 1u; }
@@ -75,12 +64,6 @@ int reference(bool ternary, uint64_t seed, int P, size_t i, lioncubTiePolicy_t t
   return step % 2 == 0 ? 1 : -1;
 }
 
-#define CUDA_OR_FAIL(call)                                                                   \
-  do {                                                                                       \
-    const cudaError_t e_ = (call);                                                           \
-    if (e_ != cudaSuccess) return std::string(#call) + ": " + cudaGetErrorString(e_);        \
-  } while (0)
-
 struct DeviceBuf {
   void* p = nullptr;
   explicit DeviceBuf(size_t bytes) {
@@ -90,25 +73,6 @@ struct DeviceBuf {
   uint32_t* u32() { return static_cast<uint32_t*>(p); }
   float* f32() { return static_cast<float*>(p); }
 };
-
-// The NCCL id from rank 0 through a file in `dir` (written to a temporary name, then renamed).
-std::string exchange_id(const std::string& dir, int rank, ncclUniqueId* id) {
-  const std::string path = dir + "/nccl-id";
-  if (rank == 0) {
-    if (ncclGetUniqueId(id) != ncclSuccess) return "ncclGetUniqueId failed";
-    const std::string tmp = path + ".tmp";
-    std::ofstream(tmp, std::ios::binary).write(id->internal, sizeof id->internal);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) return "rename of the NCCL id failed";
-    return "";
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(path, std::ios::binary);
-    if (in && in.read(id->internal, sizeof id->internal)) return "";
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return "no NCCL id from rank 0";
-}
 
 std::string u_mismatch(const std::vector<uint32_t>& s, const std::vector<uint32_t>& nz, size_t n,
                        const std::function<int(size_t)>& want) {
@@ -123,17 +87,9 @@ std::string u_mismatch(const std::vector<uint32_t>& s, const std::vector<uint32_
 
 // One rank's sweep: every algorithm for both codes, sizes, tie policies; the float allreduce.
 std::string rank_body(int P, int rank, const std::string& dir, const std::string& rdv) {
-  ::setenv("NCCL_HOSTID", ("lioncub-test-node-" + std::to_string(rank)).c_str(), 1);
-  ::setenv("NCCL_NET_PLUGIN", LIONCUB_NET_PLUGIN_PATH, 1);
-  ::setenv("NCCL_NET", "lioncub", 1);
-  ::setenv("NCCL_SOCKET_IFNAME", "lo", 0);
-  CUDA_OR_FAIL(cudaSetDevice(0));
-  ncclUniqueId id;
-  std::string err = exchange_id(dir, rank, &id);
-  if (!err.empty()) return err;
   ncclComm_t nccl = nullptr;
-  const ncclResult_t nrc = ncclCommInitRank(&nccl, P, id, rank);
-  if (nrc != ncclSuccess) return std::string("ncclCommInitRank: ") + ncclGetErrorString(nrc);
+  std::string err = nccl_rank_init(P, rank, dir, &nccl);
+  if (!err.empty()) return err;
   lioncubComm_t dev = nullptr, host = nullptr;
   lioncubResult_t rc = lioncubCommInitNccl(&dev, nccl);
   if (rc != lioncubSuccess) return "lioncubCommInitNccl: " + describe(rc);

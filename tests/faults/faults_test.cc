@@ -6,7 +6,6 @@
 // here), never a wrong result, and after destroying its communicator have as many threads
 // (/proc/self/task) and descriptors (/proc/self/fd) as before creating it.
 #include <dirent.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -197,35 +196,9 @@ class Loop {
   std::vector<float> floats_, params_, momentum_;
 };
 
-void write_all(int fd, const void* p, size_t n) {
-  const auto* b = static_cast<const uint8_t*>(p);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, b, n);
-    if (w <= 0) return;
-    b += w;
-    n -= size_t(w);
-  }
-}
-
-// Reads exactly n bytes before `deadline`; false on timeout or EOF.
-bool read_all(int fd, void* p, size_t n, double deadline) {
-  auto* b = static_cast<uint8_t*>(p);
-  while (n > 0) {
-    const int left_ms = int((deadline - now_s()) * 1000);
-    if (left_ms <= 0) return false;
-    pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, left_ms) <= 0) continue;
-    const ssize_t r = ::read(fd, b, n);
-    if (r <= 0) return false;
-    b += r;
-    n -= size_t(r);
-  }
-  return true;
-}
-
 // The child: writes 'R' after its first good iteration, then its Report when the loop ends.
 [[noreturn]] void rank_main(Op op, int rank, const std::string& rendezvous, const std::string& fault,
-                            int out) {
+                            forked::Pipe& out) {
   if (!fault.empty()) ::setenv("LIONCUB_NET_FAULT", fault.c_str(), 1);
   Report rep;
   rep.threads_before = threads();
@@ -241,7 +214,7 @@ bool read_all(int fd, void* p, size_t n, double deadline) {
       rc = loop.step(it, &wrong);
       if (rc == lioncubSuccess) {
         rep.wrong += wrong;
-        if (++rep.iterations == 1) write_all(out, "R", 1);
+        if (++rep.iterations == 1) out.write_all("R", 1);
       }
     }
     rep.t_error = now_s();
@@ -258,7 +231,7 @@ bool read_all(int fd, void* p, size_t n, double deadline) {
   lioncubCommDestroy(comm);  // after the optimizer (Loop's destructor)
   rep.threads_after = threads();
   rep.fds_after = descriptors();
-  write_all(out, &rep, sizeof rep);
+  out.write_all(&rep, sizeof rep);
   ::_exit(0);
 }
 
@@ -279,21 +252,16 @@ Trial run_trial(Op op, int victim, Fault fault, const std::string& spec, std::mt
   ::setenv("LIONCUB_RENDEZVOUS_TIMEOUT_MS", "15000", 1);
   set_test_transport_env();
   const std::string rendezvous = loopback(free_port());
-  std::fflush(nullptr);
   std::vector<pid_t> pids(kRanks);
-  std::vector<int> pipes(kRanks);
+  std::vector<forked::Pipe> pipes;  // rank r's 'R' byte and Report
+  pipes.reserve(kRanks);
   for (int r = 0; r < kRanks; ++r) {
-    int fds[2];
-    if (::pipe(fds) != 0) std::abort();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::close(fds[0]);
-      for (int k = 0; k < r; ++k) ::close(pipes[k]);
-      rank_main(op, r, rendezvous, fault == Fault::kReset && r == victim ? spec : "", fds[1]);
-    }
-    ::close(fds[1]);
-    pids[r] = pid;
-    pipes[r] = fds[0];
+    pipes.emplace_back();
+    pids[r] = spawn([&] {
+      for (int k = 0; k <= r; ++k) pipes[k].close_read();
+      rank_main(op, r, rendezvous, fault == Fault::kReset && r == victim ? spec : "", pipes[r]);
+    });
+    pipes[r].close_write();
   }
   Trial t;
   t.reports.resize(kRanks);
@@ -302,7 +270,7 @@ Trial run_trial(Op op, int victim, Fault fault, const std::string& spec, std::mt
   if (fault != Fault::kReset) {
     for (int r = 0; r < kRanks; ++r) {
       char c = 0;
-      if (!read_all(pipes[r], &c, 1, ready_deadline) || c != 'R') {
+      if (!pipes[r].read_until(&c, 1, ready_deadline) || c != 'R') {
         t.setup_error = "rank " + std::to_string(r) + " never completed a first iteration";
       }
     }
@@ -320,20 +288,19 @@ Trial run_trial(Op op, int victim, Fault fault, const std::string& spec, std::mt
     Report& rep = t.reports[r];
     if (fault == Fault::kReset) {
       char c = 0;  // the 'R' byte, if the rank got that far
-      if (!read_all(pipes[r], &c, 1, deadline)) continue;
+      if (!pipes[r].read_until(&c, 1, deadline)) continue;
       if (c != 'R') {  // no first iteration: the byte is the report's first
         reinterpret_cast<char*>(&rep)[0] = c;
-        t.reported[r] = read_all(pipes[r], reinterpret_cast<char*>(&rep) + 1, sizeof rep - 1, deadline);
+        t.reported[r] = pipes[r].read_until(reinterpret_cast<char*>(&rep) + 1, sizeof rep - 1, deadline);
         continue;
       }
     }
-    t.reported[r] = read_all(pipes[r], &rep, sizeof rep, deadline);
+    t.reported[r] = pipes[r].read_until(&rep, sizeof rep, deadline);
   }
   for (int r = 0; r < kRanks; ++r) {
     if (r == victim && fault != Fault::kReset) ::kill(pids[r], SIGKILL);
     if (!t.reported[r] && !(r == victim && fault != Fault::kReset)) ::kill(pids[r], SIGKILL);
     ::waitpid(pids[r], nullptr, 0);
-    ::close(pipes[r]);
   }
   return t;
 }

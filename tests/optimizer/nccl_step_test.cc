@@ -28,8 +28,7 @@
 #include "lioncub/lioncub.h"
 
 #if defined(LIONCUB_HAVE_NCCL)
-#include <cuda_runtime.h>
-#include <nccl.h>
+#include "support/nccl_ranks.h"
 #endif
 
 namespace lioncub::test {
@@ -42,43 +41,11 @@ constexpr int kSteps = 10;
 // 40000 bytes = 10000 fp32, rounded down to 9984 (312 words): 10 full buckets and a partial one.
 constexpr size_t kBucketBytes = 40000;
 
-int device_count_in_child() {
-  std::fflush(stdout);
-  const pid_t pid = ::fork();
-  if (pid == 0) ::_exit(std::min(lioncubCudaDeviceCount(), 100));
-  int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return 0;
-  return WEXITSTATUS(status);
-}
-
 // k/64 for an integer k in [-64, 64].
 float dyadic(uint64_t seed, int rank, uint64_t step, size_t i) {
   const uint64_t h = splitmix64(seed * 0x9e37u + uint64_t(rank) * 1000003u + step * 7919u + i * 2654435761u);
   return float(int(h % 129) - 64) / 64.0f;
 }
-
-std::string exchange_id(const std::string& dir, int rank, ncclUniqueId* id) {
-  const std::string path = dir + "/nccl-id";
-  if (rank == 0) {
-    if (ncclGetUniqueId(id) != ncclSuccess) return "ncclGetUniqueId failed";
-    const std::string tmp = path + ".tmp";
-    std::ofstream(tmp, std::ios::binary).write(id->internal, sizeof id->internal);
-    return std::rename(tmp.c_str(), path.c_str()) == 0 ? "" : "rename of the NCCL id failed";
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(path, std::ios::binary);
-    if (in && in.read(id->internal, sizeof id->internal)) return "";
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return "no NCCL id from rank 0";
-}
-
-#define CUDA_OR_FAIL(call)                                                            \
-  do {                                                                                \
-    const cudaError_t e_ = (call);                                                    \
-    if (e_ != cudaSuccess) return std::string(#call) + ": " + cudaGetErrorString(e_); \
-  } while (0)
 
 struct Run {
   std::vector<float> params, momentum;
@@ -166,18 +133,10 @@ std::string first_difference(const char* what, const std::vector<float>& dev, co
 }
 
 std::string rank_body(int P, int rank, lioncubAlgorithm_t algo, const std::string& dir, const std::string& rdv) {
-  ::setenv("NCCL_HOSTID", ("lioncub-test-node-" + std::to_string(rank)).c_str(), 1);
-  ::setenv("NCCL_NET_PLUGIN", LIONCUB_NET_PLUGIN_PATH, 1);
-  ::setenv("NCCL_NET", "lioncub", 1);
-  ::setenv("NCCL_SOCKET_IFNAME", "lo", 0);
   const std::string where = std::string(lioncubAlgorithmName(algo)) + " P=" + std::to_string(P) + ": ";
-  CUDA_OR_FAIL(cudaSetDevice(0));
-  ncclUniqueId id;
-  std::string err = exchange_id(dir, rank, &id);
-  if (!err.empty()) return where + err;
   ncclComm_t nccl = nullptr;
-  const ncclResult_t nrc = ncclCommInitRank(&nccl, P, id, rank);
-  if (nrc != ncclSuccess) return where + "ncclCommInitRank: " + ncclGetErrorString(nrc);
+  std::string err = nccl_rank_init(P, rank, dir, &nccl);
+  if (!err.empty()) return where + err;
   lioncubComm_t dev = nullptr, host = nullptr;
   lioncubResult_t rc = lioncubCommInitNccl(&dev, nccl);
   if (rc != lioncubSuccess) return where + "lioncubCommInitNccl: " + describe(rc);

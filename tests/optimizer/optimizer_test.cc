@@ -345,17 +345,12 @@ TEST_P(LionRanks, EveryStepEqualsReferenceOnEveryRank) {
       {{1000}, 1 << 20, lioncubTieZero},           // one bucket
       {{100, 37, 500, 363}, 96, lioncubTieZero},   // tensors at unaligned offsets
   };
-  const std::string rdv = loopback(free_port());
-  const auto errors = run_all(c.P, [&](int rank) -> std::string {
-    lioncubComm_t comm = nullptr;
-    lioncubResult_t rc = lioncubCommInitHost(&comm, c.P, rank, rdv.c_str());
-    if (rc != lioncubSuccess) return "init: " + describe(rc);
+  const auto errors = run_with_comms(c.P, [&](int rank, lioncubComm_t comm) -> std::string {
     std::string err;
     for (size_t k = 0; k < variants.size() && err.empty(); ++k) {
       err = run_against_reference(comm, c.P, rank, c.algo, variants[k], 20, 11 + k);
       if (!err.empty()) err = "variant " + std::to_string(k) + ": " + err;
     }
-    lioncubCommDestroy(comm);
     return err;
   });
   for (const auto& e : errors) EXPECT_EQ(e, "");
@@ -416,11 +411,8 @@ TEST_P(LionSync, FiresOnScheduleAndLeavesIdenticalMomentum) {
   const std::vector<size_t> sizes = {100, 37, 500, 363};
   const size_t N = 1000;
   const std::string dir = temp_dir();
-  const std::string rdv = loopback(free_port());
-  const auto errors = run_all(P, [&](int rank) -> std::string {
-    lioncubComm_t comm = nullptr;
-    lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, rdv.c_str());
-    if (rc != lioncubSuccess) return "init: " + describe(rc);
+  const auto errors = run_with_comms(P, [&](int rank, lioncubComm_t comm) -> std::string {
+    lioncubResult_t rc = lioncubSuccess;
     lioncubLionConfig_t cfg = base_config();
     cfg.algorithm = lioncubAlgoAlltoallVote;
     cfg.bucketBytes = 96 * 4;
@@ -481,7 +473,6 @@ TEST_P(LionSync, FiresOnScheduleAndLeavesIdenticalMomentum) {
       out << step << " " << want << " " << digest(p) << " " << (want ? digest(ms) : 0) << "\n";
     }
     lioncubLionDestroy(opt);
-    lioncubCommDestroy(comm);
     return "";
   });
   for (const auto& e : errors) EXPECT_EQ(e, "");
@@ -510,11 +501,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(LionState, SaveRestoreContinuesIdentically) {
   const int P = 2;
   const size_t N = 777;
-  const std::string rdv = loopback(free_port());
-  const auto errors = run_all(P, [&](int rank) -> std::string {
-    lioncubComm_t comm = nullptr;
-    lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, rdv.c_str());
-    if (rc != lioncubSuccess) return "init: " + describe(rc);
+  const auto errors = run_with_comms(P, [&](int rank, lioncubComm_t comm) -> std::string {
+    lioncubResult_t rc = lioncubSuccess;
     lioncubLionConfig_t cfg = base_config();
     cfg.algorithm = lioncubAlgoAlltoallVote;
     cfg.tie = lioncubTieAlternate;  // even P: ties happen, the toggle matters
@@ -587,7 +575,6 @@ TEST(LionState, SaveRestoreContinuesIdentically) {
       lioncubLionDestroy(opt);
       if (rc != lioncubInvalidArgument) return "a foreign state was accepted";
     }
-    lioncubCommDestroy(comm);
     return "";
   });
   for (const auto& e : errors) EXPECT_EQ(e, "");
@@ -600,11 +587,8 @@ TEST(LionNonFinite, NanGradientRaisesTheFlagOnEveryRank) {
     for (Algo a : {Algo{lioncubAlgoQuant2Rs, lioncubCodeTernary, 0.0f}, Algo{lioncubAlgoFull, lioncubCodeSign, 0.0f},
                    Algo{lioncubAlgoAlltoallVote, lioncubCodeSign, 0.0f}}) {
       const size_t N = 300;
-      const std::string rdv = loopback(free_port());
-      const auto errors = run_all(P, [&](int rank) -> std::string {
-        lioncubComm_t comm = nullptr;
-        lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, P > 1 ? rdv.c_str() : nullptr);
-        if (rc != lioncubSuccess) return "init: " + describe(rc);
+      const auto errors = run_with_comms(P, [&](int rank, lioncubComm_t comm) -> std::string {
+        lioncubResult_t rc = lioncubSuccess;
         lioncubLionConfig_t cfg = base_config();
         cfg.algorithm = a.algo;
         cfg.code = a.code;
@@ -639,7 +623,6 @@ TEST(LionNonFinite, NanGradientRaisesTheFlagOnEveryRank) {
           if (!e.empty()) return where + e;
         }
         lioncubLionDestroy(opt);
-        lioncubCommDestroy(comm);
         return "";
       });
       for (const auto& e : errors) EXPECT_EQ(e, "");
@@ -649,16 +632,12 @@ TEST(LionNonFinite, NanGradientRaisesTheFlagOnEveryRank) {
 
 TEST(LionAgreement, NumelThatDiffersBetweenRanksIsRejectedOnEveryRank) {
   const int P = 3;
-  const std::string rdv = loopback(free_port());
-  const auto errors = run_all(P, [&](int rank) -> std::string {
-    lioncubComm_t comm = nullptr;
-    lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, rdv.c_str());
-    if (rc != lioncubSuccess) return "init: " + describe(rc);
+  const auto errors = run_with_comms(P, [&](int rank, lioncubComm_t comm) -> std::string {
+    lioncubResult_t rc = lioncubSuccess;
     lioncubLionConfig_t cfg = base_config();
     lioncubLion_t opt = nullptr;
     rc = lioncubLionCreate(&opt, comm, rank == 2 ? 1001 : 1000, lioncubFloat32, &cfg);
     const std::string msg = lioncubGetLastErrorMessage();
-    lioncubCommDestroy(comm);
     if (rc != lioncubInvalidArgument || opt != nullptr) return "create returned " + std::to_string(rc);
     if (msg.find("numel differs") == std::string::npos || msg.find("rank 2") == std::string::npos) {
       return "message: " + msg;

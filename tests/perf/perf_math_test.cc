@@ -55,5 +55,28 @@ TEST(PerfMath, SizesLikeNcclTests) {
   EXPECT_FALSE(parse_size("4Q"));
 }
 
+TEST(PerfMath, TimeOverRanksAsNcclTestsAverage) {
+  const std::vector<double> t = {3.0, 1.0, 8.0, 4.0};
+  EXPECT_DOUBLE_EQ(combine_times(t, 0), 3.0);  // rank 0
+  EXPECT_DOUBLE_EQ(combine_times(t, 1), 4.0);  // mean: nccl-tests' default
+  EXPECT_DOUBLE_EQ(combine_times(t, 2), 1.0);
+  EXPECT_DOUBLE_EQ(combine_times(t, 3), 8.0);
+  EXPECT_DOUBLE_EQ(combine_times({2.5}, 1), 2.5);
+  EXPECT_EQ(combine_times({}, 1), 0.0);
+}
+
+TEST(PerfMath, ColumnNumbersNeverOverflowTheColumn) {
+  EXPECT_EQ(column_number(12.345, 7), "  12.35");
+  EXPECT_EQ(column_number(0.0, 6), "  0.00");
+  EXPECT_EQ(column_number(1234.5, 6), "1234.5");    // one decimal when two do not fit
+  EXPECT_EQ(column_number(123456.7, 6), "123457");  // none
+  EXPECT_EQ(column_number(12345678.0, 7), "1.2e+07");
+  EXPECT_EQ(column_number(1234567.0, 6), " 1e+06");
+  for (double v : {0.0, 1e-9, 3.14159, 99999.99, 1e12}) {
+    EXPECT_EQ(column_number(v, 7).size(), 7u) << v;
+    EXPECT_EQ(column_number(v, 6).size(), 6u) << v;
+  }
+}
+
 }  // namespace
 }  // namespace lioncub::perf

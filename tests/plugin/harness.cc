@@ -1,18 +1,10 @@
 #include "harness.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include <cerrno>
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
-#include <thread>
 
 namespace lioncub::test {
 
@@ -23,80 +15,10 @@ const driver::Plugin& plugin() {
 
 abi::ncclNet_v11_t* net() { return plugin().net(); }
 
-Pipe::Pipe() {
-  if (::pipe(fds_) != 0) throw std::runtime_error("pipe failed");
-}
-
-Pipe::~Pipe() {
-  ::close(fds_[0]);
-  ::close(fds_[1]);
-}
-
-void Pipe::write_all(const void* data, size_t size) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fds_[1], p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error("pipe write failed");
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-}
-
-void Pipe::read_all(void* data, size_t size, double timeout_s) {
-  auto* p = static_cast<uint8_t*>(data);
-  const double deadline = driver::now_s() + timeout_s;
-  while (size > 0) {
-    pollfd pfd{fds_[0], POLLIN, 0};
-    const int left_ms = static_cast<int>((deadline - driver::now_s()) * 1000);
-    if (left_ms <= 0) throw std::runtime_error("pipe read timed out");
-    if (::poll(&pfd, 1, left_ms) <= 0) continue;
-    ssize_t n = ::read(fds_[0], p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error("pipe closed");
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-}
-
 driver::Handle Pipe::receive_handle() {
   driver::Handle h(abi::NCCL_NET_HANDLE_MAXSIZE);
   read_all(h.data(), h.size());
   return h;
-}
-
-pid_t spawn(const std::function<void()>& body) {
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int rc = 0;
-    try {
-      body();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "child %d: %s\n", ::getpid(), e.what());
-      rc = 1;
-    }
-    std::fflush(nullptr);
-    ::_exit(rc);
-  }
-  return pid;
-}
-
-int reap(pid_t pid, double timeout_s) {
-  const double deadline = driver::now_s() + timeout_s;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    if (r < 0) return -1000;
-    if (driver::now_s() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return -2000;  // timed out
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
 }
 
 LocalPair connect_locally(void* ctx) {

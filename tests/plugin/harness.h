@@ -1,16 +1,14 @@
-// Shared helpers for the ABI tests: the plugin loaded once, forked peers, handle exchange over a
-// pipe, and an in-process connect/accept pair.
+// Shared helpers for the ABI tests: the plugin loaded once, handle exchange over a pipe, and an
+// in-process connect/accept pair. Forked peers (spawn, reap, Pipe) are tests/support/process.h.
 #pragma once
 
-#include <sys/types.h>
-
-#include <functional>
 #include <span>
 #include <stdexcept>
 #include <string>
 
 #include "driver/driver.h"
 #include "driver/pattern.h"
+#include "support/process.h"
 
 namespace lioncub::test {
 
@@ -28,24 +26,15 @@ const driver::Plugin& plugin();
     }                                                                                         \
   } while (0)
 
-// A pipe whose ends survive fork; bytes with deadlines.
-class Pipe {
+using forked::reap;
+using forked::spawn;
+
+// support/process.h's pipe that also carries the plugin's listen handles.
+class Pipe : public forked::Pipe {
  public:
-  Pipe();
-  ~Pipe();
-  void write_all(const void* data, size_t size);
-  void read_all(void* data, size_t size, double timeout_s = kTimeout);
   void send_handle(const driver::Handle& h) { write_all(h.data(), h.size()); }
   driver::Handle receive_handle();
-
- private:
-  int fds_[2] = {-1, -1};
 };
-
-// Forks; the child runs body and _exits 0, or 1 after printing the exception.
-pid_t spawn(const std::function<void()>& body);
-// Waits for the child; kills it after timeout_s. Returns its exit code, or -signal.
-int reap(pid_t pid, double timeout_s = kTimeout);
 
 // Connects and accepts in this process by alternating the two non-blocking calls.
 struct LocalPair {
