@@ -14,6 +14,7 @@
 
 #include "collectives/algorithms/algorithms.h"
 #include "collectives/backend/host/host_comm.h"
+#include "collectives/comm.h"
 #include "collectives/link_model.h"
 #include "common/handles.h"
 #include "common/error.h"
@@ -22,12 +23,6 @@
 #endif
 #include "common/error.h"
 
-struct lioncubComm {
-  std::unique_ptr<lioncub::coll::Backend> backend;
-  lioncub::coll::Link link;  // auto's link model
-  bool checked = false;  // the first collective's arguments were compared across ranks
-  bool check_every_call = false;  // LIONCUB_CHECK_ARGS=1
-};
 
 namespace lioncub::coll {
 namespace {

@@ -348,4 +348,33 @@ template void HostComm::allreduce_sum<int32_t>(int32_t*, size_t, bool, double*, 
 template void HostComm::allreduce_sum<int16_t>(int16_t*, size_t, bool, double*, double*);
 template void HostComm::allreduce_sum<uint8_t>(uint8_t*, size_t, bool, double*, double*);
 
+// --- describe_failure (backend.h): the codes api.cc's guard gives the same exceptions ----------
+lioncubResult_t describe_failure(std::exception_ptr e, std::string* message) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& x) {
+    *message = x.what();
+    return x.code;
+  } catch (const driver::DriverError& x) {
+    *message = std::string("net plugin: ") + x.what();
+    switch (x.code) {
+      case -1: return lioncubTimeout;
+      case 2: return lioncubSystemError;
+      case 4: return lioncubInvalidArgument;
+      case 5: return lioncubInvalidUsage;
+      case 6: return lioncubRemoteError;
+      default: return lioncubInternalError;
+    }
+  } catch (const std::bad_alloc&) {
+    *message = "out of host memory";
+    return lioncubSystemError;
+  } catch (const std::exception& x) {
+    *message = x.what();
+    return lioncubInternalError;
+  } catch (...) {
+    *message = "unknown exception";
+    return lioncubInternalError;
+  }
+}
+
 }  // namespace lioncub::coll

@@ -1,0 +1,15 @@
+// The communicator behind a lioncubComm_t handle: a backend and auto's link model. Shared by the
+// collectives' C API (api.cc) and the optimizer, which drives the backend directly.
+#pragma once
+
+#include <memory>
+
+#include "collectives/backend/backend.h"
+#include "collectives/link_model.h"
+
+struct lioncubComm {
+  std::unique_ptr<lioncub::coll::Backend> backend;
+  lioncub::coll::Link link;  // auto's link model
+  bool checked = false;  // the first collective's arguments were compared across ranks
+  bool check_every_call = false;  // LIONCUB_CHECK_ARGS=1
+};
