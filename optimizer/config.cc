@@ -9,7 +9,7 @@
 
 #include "common/error.h"
 #include "common/hash.h"
-#include "optimizer/lion_step.h"
+#include "optimizer/layout.h"
 
 namespace lioncub::lion {
 namespace {

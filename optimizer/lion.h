@@ -1,6 +1,6 @@
 // The optimizer object behind lioncubLion_t and the pieces of a step:
 //   config.{h,cc}, agree.cc   configuration checks, defaults, resolution, cross-rank agreement
-//   lion_step.h, lion_layout.cc  buckets and the momentum-sync schedule
+//   layout.{h,cc}            buckets and the momentum-sync schedule
 //   bit_shift.{h,cu}          codes that start inside a word (host loops, device kernels)
 //   device.h, pipeline.{h,cc} buffers and ordering through the Backend; the communication side
 //   ops.cc                    one bucket's encode, apply, exchanges, momentum sync; the flag
@@ -21,7 +21,7 @@
 #include "lioncub/lioncub.h"
 #include "optimizer/config.h"
 #include "optimizer/device.h"
-#include "optimizer/lion_step.h"
+#include "optimizer/layout.h"
 #include "optimizer/pipeline.h"
 
 struct lioncubLion {
