@@ -57,6 +57,7 @@ lioncubLion* create(lioncubComm_t comm, const std::vector<size_t>& sizes, lioncu
   DeviceScope scope(be);
   be.set_stream(nullptr);
   agree(be, s);
+  o->backend = comm->backend;
   o->be = &be;  // from here on the destructor releases what follows on the right device
   const size_t W = (s.total + 31) / 32;
   o->sign_in.allocate(be, W * 4);

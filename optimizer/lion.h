@@ -26,7 +26,9 @@
 
 struct lioncubLion {
   lioncubComm_t comm = nullptr;
-  lioncub::coll::Backend* be = nullptr;
+  // The communicator's backend, shared: it outlives the optimizer's buffers, events and stream.
+  std::shared_ptr<lioncub::coll::Backend> backend;
+  lioncub::coll::Backend* be = nullptr;  // backend.get()
   lioncub::lion::Setup s;
   std::vector<lioncub::lion::Bucket> buckets;
   std::vector<lioncubAlgorithm_t> bucket_algo;  // compressed: auto resolved per bucket
