@@ -15,7 +15,8 @@ extern "C" {
 /* See docs/optimizer.md. One optimizer per parameter space; every rank creates it with the same
  * sizes and configuration and calls lioncubLionStep the same number of times. The optimizer owns
  * a communication thread on a host communicator (the communicator must not be used by anyone
- * else while the optimizer exists). */
+ * else while the optimizer exists), and a second stream on a device one (its exchanges overlap
+ * the step's encode and apply; the step stays ordered on the caller's stream). */
 
 typedef struct lioncubLion* lioncubLion_t;
 
@@ -93,7 +94,8 @@ LIONCUB_API lioncubResult_t lioncubLionCreateTensors(lioncubLion_t* opt, lioncub
                                                      int ntensors, const size_t* numels,
                                                      lioncubDataType_t dtype,
                                                      const lioncubLionConfig_t* cfg);
-/* NULL is a no-op. Does not destroy the communicator. */
+/* NULL is a no-op. Does not destroy the communicator (whose transport an optimizer keeps alive
+ * until it is destroyed itself). */
 LIONCUB_API lioncubResult_t lioncubLionDestroy(lioncubLion_t opt);
 
 /* One step: host pointers with a host communicator, device pointers (ordered on stream, no host
