@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -651,25 +652,34 @@ TEST(LionNonFinite, NanGradientRaisesTheFlagOnEveryRank) {
   }
 }
 
-TEST(LionAgreement, NumelThatDiffersBetweenRanksIsRejectedOnEveryRank) {
-  const int P = 3;
+// Every rank's create fails with lioncubInvalidArgument and a message holding each of `want`,
+// when edit(rank, &numel, &cfg) makes the ranks disagree.
+void expect_create_rejected(int P, const std::function<void(int, size_t*, lioncubLionConfig_t*)>& edit,
+                            const std::vector<std::string>& want) {
   const std::string rdv = loopback(free_port());
   const auto errors = run_all(P, [&](int rank) -> std::string {
     lioncubComm_t comm = nullptr;
     lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, rdv.c_str());
     if (rc != lioncubSuccess) return "init: " + describe(rc);
     lioncubLionConfig_t cfg = base_config();
+    size_t numel = 1000;
+    edit(rank, &numel, &cfg);
     lioncubLion_t opt = nullptr;
-    rc = lioncubLionCreate(&opt, comm, rank == 2 ? 1001 : 1000, lioncubFloat32, &cfg);
+    rc = lioncubLionCreate(&opt, comm, numel, lioncubFloat32, &cfg);
     const std::string msg = lioncubGetLastErrorMessage();
     lioncubCommDestroy(comm);
     if (rc != lioncubInvalidArgument || opt != nullptr) return "create returned " + std::to_string(rc);
-    if (msg.find("numel differs") == std::string::npos || msg.find("rank 2") == std::string::npos) {
-      return "message: " + msg;
+    for (const std::string& w : want) {
+      if (msg.find(w) == std::string::npos) return "message: " + msg + " (want: " + w + ")";
     }
     return "";
   });
   for (const auto& e : errors) EXPECT_EQ(e, "");
+}
+
+TEST(LionAgreement, NumelThatDiffersBetweenRanksIsRejectedOnEveryRank) {
+  expect_create_rejected(3, [](int rank, size_t* numel, lioncubLionConfig_t*) { if (rank == 2) *numel = 1001; },
+                         {"numel differs", "rank 2"});
 }
 
 
@@ -716,25 +726,8 @@ TEST(LionNonFinite, FlagSurvivesFlushToZeroAndDenormalsAreZero) {
 }
 
 TEST(LionAgreement, LrThatDiffersIsNamedWithBothValues) {
-  const int P = 2;
-  const std::string rdv = loopback(free_port());
-  const auto errors = run_all(P, [&](int rank) -> std::string {
-    lioncubComm_t comm = nullptr;
-    lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, rdv.c_str());
-    if (rc != lioncubSuccess) return "init: " + describe(rc);
-    lioncubLionConfig_t cfg = base_config();
-    if (rank == 1) cfg.lr = 0.5f;
-    lioncubLion_t opt = nullptr;
-    rc = lioncubLionCreate(&opt, comm, 1000, lioncubFloat32, &cfg);
-    const std::string msg = lioncubGetLastErrorMessage();
-    lioncubCommDestroy(comm);
-    if (rc != lioncubInvalidArgument || opt != nullptr) return "create returned " + std::to_string(rc);
-    if (msg.find("lr differs between ranks: rank 0 has 0.00999999978, rank 1 has 0.5") == std::string::npos) {
-      return "message: " + msg;
-    }
-    return "";
-  });
-  for (const auto& e : errors) EXPECT_EQ(e, "");
+  expect_create_rejected(2, [](int rank, size_t*, lioncubLionConfig_t* cfg) { if (rank == 1) cfg->lr = 0.5f; },
+                         {"lr differs between ranks: rank 0 has 0.00999999978, rank 1 has 0.5"});
 }
 
 // The optimizer checks its ranks at create through the backend: the communicator's first-call
