@@ -12,7 +12,9 @@
 #include "lioncub/lioncub.h"
 
 struct lioncubComm {
-  std::unique_ptr<lioncub::coll::Backend> backend;
+  // Shared: an optimizer created on this communicator keeps the backend alive until it is
+  // destroyed itself, whichever of the two handles the application destroys first.
+  std::shared_ptr<lioncub::coll::Backend> backend;
   lioncub::coll::Link link;       // auto's link model
   bool checked = false;           // the user's first collective was compared across ranks
   bool check_every_call = false;  // LIONCUB_CHECK_ARGS=1

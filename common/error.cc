@@ -23,6 +23,24 @@ lioncubResult_t fail(lioncubResult_t result, const char* fmt, ...) {
   return result;
 }
 
+lioncubResult_t describe_exception(std::exception_ptr e, std::string* message) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const Error& x) {
+    *message = x.what();
+    return known_failure(x.code);
+  } catch (const std::bad_alloc&) {
+    *message = "out of host memory";
+    return lioncubSystemError;
+  } catch (const std::exception& x) {
+    *message = x.what();
+    return lioncubInternalError;
+  } catch (...) {
+    *message = "unknown exception";
+    return lioncubInternalError;
+  }
+}
+
 }  // namespace lioncub
 
 extern "C" {

@@ -34,20 +34,21 @@ inline lioncubResult_t known_failure(int code) {
 lioncubResult_t fail(lioncubResult_t result, const char* fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-// The guard of every C entry point: runs f() (returning lioncubResult_t); an Error becomes its
-// code with "where: message", anything else an internal or system error. Never throws.
+// The code and message of a caught exception: an Error's own, out of memory a system error,
+// anything else an internal error. For threads that carry a failure to the caller's thread (the
+// optimizer's communication worker) and for c_api() below. Never throws.
+lioncubResult_t describe_exception(std::exception_ptr e, std::string* message) noexcept;
+
+// The guard of every C entry point: runs f() (returning lioncubResult_t); a failure becomes its
+// code (describe_exception) with "where: message". Never throws.
 template <class F>
 lioncubResult_t c_api(const char* where, F&& f) noexcept {
   try {
     return f();
-  } catch (const Error& e) {
-    return fail(known_failure(e.code), "%s: %s", where, e.what());
-  } catch (const std::bad_alloc&) {
-    return fail(lioncubSystemError, "%s: out of host memory", where);
-  } catch (const std::exception& e) {
-    return fail(lioncubInternalError, "%s: %s", where, e.what());
   } catch (...) {
-    return fail(lioncubInternalError, "%s: unknown exception", where);
+    std::string message;
+    const lioncubResult_t rc = describe_exception(std::current_exception(), &message);
+    return fail(rc, "%s: %s", where, message.c_str());
   }
 }
 

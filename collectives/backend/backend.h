@@ -14,6 +14,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
 
 #include "lioncub/lioncub.h"
 
@@ -75,10 +80,46 @@ class Backend {
   // At least `bytes` bytes in memory(), 256-byte aligned, kept until the communicator dies.
   virtual void* scratch(int slot, size_t bytes) = 0;
 
+  // --- Owned buffers and stream ordering (the optimizer, optimizer/device.h) -----------------
+  // The defaults are the host backend's: host memory, and every call already in program order.
+  // A device backend overrides them; none of them may be called between begin_call/end_call of
+  // another call on the same thread (begin_call does not nest).
+  //
+  // `bytes` zeroed bytes in memory(), 64-byte aligned, owned by the caller; the zeros are
+  // complete (visible on every stream) when it returns.
+  virtual void* allocate(size_t bytes);
+  virtual void release(void* p) noexcept;
+  // Blocking copy of `bytes` from memory() to host memory (after the work it depends on: see
+  // event_sync).
+  virtual void read(void* host_dst, const void* src, size_t bytes);
+  // A second stream for the communication side of a pipelined call, and events ordering it with
+  // the caller's stream. Host: null handles, no-ops.
+  virtual cudaStream_t stream_create() { return nullptr; }
+  virtual void stream_destroy(cudaStream_t) noexcept {}
+  virtual void* event_create() { return nullptr; }
+  virtual void event_destroy(void*) noexcept {}
+  virtual void event_record(void* /*event*/, cudaStream_t) {}
+  virtual void stream_wait(cudaStream_t, void* /*event*/) {}
+  virtual void event_sync(void* /*event*/) {}
+
  protected:
   Traffic traffic_;
   cudaStream_t stream_ = nullptr;
 };
+
+
+// The host defaults of the owned-buffer primitives.
+inline void* Backend::allocate(size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  return p;
+}
+inline void Backend::release(void* p) noexcept { std::free(p); }
+inline void Backend::read(void* host_dst, const void* src, size_t bytes) {
+  if (bytes != 0) std::memcpy(host_dst, src, bytes);
+}
 
 // Host scratch: grown buffers, never value-initialized.
 class HostScratch {

@@ -15,7 +15,8 @@ extern "C" {
 /* See docs/optimizer.md. One optimizer per parameter space; every rank creates it with the same
  * sizes and configuration and calls lioncubLionStep the same number of times. The optimizer owns
  * a communication thread on a host communicator (the communicator must not be used by anyone
- * else while the optimizer exists). */
+ * else while the optimizer exists), and a second stream on a device one (its exchanges overlap
+ * the step's encode and apply; the step stays ordered on the caller's stream). */
 
 typedef struct lioncubLion* lioncubLion_t;
 
@@ -25,7 +26,19 @@ typedef enum LIONCUB_ENUM_INT {
   lioncubSyncExponential = 2  /* after steps T0 = 0, T(j+1) = T(j) + ceil(2^(j/k)) */
 } lioncubMomentumSync_t;
 
+/* The configuration starts with its own size, a magic number and a version, filled by
+ * lioncubLionConfigDefault (always start from it): the library refuses a configuration that did
+ * not come from there, or from another layout of this struct, instead of reading garbage. */
+#define LIONCUB_LION_CONFIG_MAGIC 0x4c434346u /* "LCCF" */
+#define LIONCUB_LION_CONFIG_VERSION 1u
+/* bucketBytes: choose per communicator (the default). Host: 1 MiB. Device: from the link model,
+ * so that one bucket's code exchange is long against the per-message latency. */
+#define LIONCUB_LION_BUCKET_AUTO ((size_t)-1)
+
 typedef struct {
+  size_t size;          /* sizeof(lioncubLionConfig_t) */
+  unsigned int magic;   /* LIONCUB_LION_CONFIG_MAGIC */
+  unsigned int version; /* LIONCUB_LION_CONFIG_VERSION */
   float lr;          /* >= 0; lioncubLionSetLr changes it between steps */
   float beta1;       /* [0, 1), default 0.9 */
   float beta2;       /* [0, 1), default 0.99 */
@@ -38,8 +51,9 @@ typedef struct {
   lioncubTiePolicy_t tie;    /* default zero */
   float ternaryAlpha;        /* >= 0, default 0 (exact sign with zeros kept) */
   uint32_t ternaryBlock;     /* multiple of 32 in [32, 16384], default 1024 */
-  /* Bytes of parameters per bucket (default 1 MiB). Rounded down to whole words of 32 elements
-   * (whole ternary blocks when ternaryAlpha > 0), at least one; 0 is rejected. */
+  /* Bytes of parameters per bucket (default LIONCUB_LION_BUCKET_AUTO). Rounded down to whole
+   * words of 32 elements (whole ternary blocks when ternaryAlpha > 0), at least one; 0 is
+   * rejected. */
   size_t bucketBytes;
   lioncubMomentumSync_t momentumSync;
   uint32_t momentumSyncEvery; /* K >= 1 for lioncubSyncEvery */
@@ -80,7 +94,8 @@ LIONCUB_API lioncubResult_t lioncubLionCreateTensors(lioncubLion_t* opt, lioncub
                                                      int ntensors, const size_t* numels,
                                                      lioncubDataType_t dtype,
                                                      const lioncubLionConfig_t* cfg);
-/* NULL is a no-op. Does not destroy the communicator. */
+/* NULL is a no-op. Does not destroy the communicator (whose transport an optimizer keeps alive
+ * until it is destroyed itself). */
 LIONCUB_API lioncubResult_t lioncubLionDestroy(lioncubLion_t opt);
 
 /* One step: host pointers with a host communicator, device pointers (ordered on stream, no host
@@ -95,7 +110,8 @@ LIONCUB_API lioncubResult_t lioncubLionStepTensors(lioncubLion_t opt, void* cons
                                                    void* const* momentum, cudaStream_t stream);
 
 LIONCUB_API lioncubResult_t lioncubLionSetLr(lioncubLion_t opt, float lr);
-/* Statistics of the last step (a device communicator's flag is read here, synchronously). */
+/* Statistics of the last step. On a device communicator this waits for the end of that step
+ * (an event recorded on its stream) and reads the aggregated non-finite flag. */
 LIONCUB_API lioncubResult_t lioncubLionGetStats(lioncubLion_t opt, lioncubLionStats_t* stats);
 
 /* The optimizer state other than momentum (step count, tie toggle, schedule position, lr), as

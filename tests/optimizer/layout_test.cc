@@ -1,7 +1,7 @@
-// The bucket layout and the momentum-sync schedule of the optimizer step (collectives/lion_step.h).
+// The bucket layout and the momentum-sync schedule of the optimizer step (optimizer/layout.h).
 #include <gtest/gtest.h>
 
-#include "optimizer/lion_step.h"
+#include "optimizer/layout.h"
 
 namespace lioncub::lion {
 namespace {

@@ -3,7 +3,9 @@
 // tests/collectives/nccl_test.cc). Every rank runs 10 fp32 steps with seeded gradients on a device
 // communicator (device buffers, a stream), then the same steps on a host communicator over
 // loopback, and requires parameters and momentum to be equal bit for bit, and the same per-step
-// statistics (algorithm, non-finite flag). Gradients are dyadic (k/64), so `full`'s averages are
+// statistics (algorithm, non-finite flag: one step has a NaN gradient on the last rank). The
+// parameters are three tensors, two of which start inside a word of the flat planes (the device
+// bit-shift kernels against the host's shifts). Gradients are dyadic (k/64), so `full`'s averages are
 // exact whatever the reduction order; P is a power of two, so dividing by P and scaling by 1/P
 // agree. Skipped without a GPU (or in a build without the NCCL backend).
 //
@@ -15,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -40,6 +43,12 @@ constexpr size_t kNumel = 100003;
 constexpr int kSteps = 10;
 // 40000 bytes = 10000 fp32, rounded down to 9984 (312 words): 10 full buckets and a partial one.
 constexpr size_t kBucketBytes = 40000;
+// Three tensors laid end to end: the second and third start inside a word (bit-shift kernels).
+const size_t kTensors[3] = {kNumel - 136, 37, 99};
+// A NaN gradient on the last rank in this step: the flag must read 1 on every rank (device: after
+// the event at the step's end), and the element abstains identically on both backends.
+constexpr int kNanStep = 5;
+constexpr size_t kNanIndex = 12345;
 
 // k/64 for an integer k in [-64, 64].
 float dyadic(uint64_t seed, int rank, uint64_t step, size_t i) {
@@ -73,17 +82,18 @@ void initial_state(int rank, Run* run) {
   }
 }
 
-void grads_of(int rank, uint64_t step, std::vector<float>* g) {
+void grads_of(int P, int rank, uint64_t step, std::vector<float>* g) {
   g->resize(kNumel);
   for (size_t i = 0; i < kNumel; ++i) (*g)[i] = dyadic(42, rank, step, i);
+  if (step == kNanStep && rank == P - 1) (*g)[kNanIndex] = NAN;
 }
 
 // The 10 steps on `comm` (device or host memory per `device`), state copied back into `run`.
-std::string steps(lioncubComm_t comm, bool device, int rank, lioncubAlgorithm_t algo, Run* run) {
+std::string steps(lioncubComm_t comm, bool device, int P, int rank, lioncubAlgorithm_t algo, Run* run) {
   initial_state(rank, run);
   const lioncubLionConfig_t cfg = config(algo);
   lioncubLion_t opt = nullptr;
-  lioncubResult_t rc = lioncubLionCreate(&opt, comm, kNumel, lioncubFloat32, &cfg);
+  lioncubResult_t rc = lioncubLionCreateTensors(&opt, comm, 3, kTensors, lioncubFloat32, &cfg);
   if (rc != lioncubSuccess) return "lioncubLionCreate: " + describe(rc);
   const size_t bytes = kNumel * sizeof(float);
   float *p = run->params.data(), *m = run->momentum.data(), *g = nullptr;
@@ -98,7 +108,7 @@ std::string steps(lioncubComm_t comm, bool device, int rank, lioncubAlgorithm_t 
     CUDA_OR_FAIL(cudaMemcpy(m, run->momentum.data(), bytes, cudaMemcpyHostToDevice));
   }
   for (int s = 0; s < kSteps; ++s) {
-    grads_of(rank, uint64_t(s), &hg);
+    grads_of(P, rank, uint64_t(s), &hg);
     if (device) {
       CUDA_OR_FAIL(cudaMemcpyAsync(g, hg.data(), bytes, cudaMemcpyHostToDevice, stream));
     }
@@ -141,7 +151,7 @@ std::string rank_body(int P, int rank, lioncubAlgorithm_t algo, const std::strin
   lioncubResult_t rc = lioncubCommInitNccl(&dev, nccl);
   if (rc != lioncubSuccess) return where + "lioncubCommInitNccl: " + describe(rc);
   Run d, h;
-  err = steps(dev, true, rank, algo, &d);
+  err = steps(dev, true, P, rank, algo, &d);
   if (!err.empty()) return where + "NCCL backend: " + err;
   lioncubCommDestroy(dev);
   ncclCommDestroy(nccl);
@@ -149,7 +159,7 @@ std::string rank_body(int P, int rank, lioncubAlgorithm_t algo, const std::strin
   if ((rc = lioncubCommInitHost(&host, P, rank, rdv.c_str())) != lioncubSuccess) {
     return where + "lioncubCommInitHost: " + describe(rc);
   }
-  err = steps(host, false, rank, algo, &h);
+  err = steps(host, false, P, rank, algo, &h);
   lioncubCommDestroy(host);
   if (!err.empty()) return where + "host backend: " + err;
 
@@ -157,7 +167,8 @@ std::string rank_body(int P, int rank, lioncubAlgorithm_t algo, const std::strin
     const lioncubLionStats_t &a = d.stats[size_t(s)], &b = h.stats[size_t(s)];
     if (a.step != uint64_t(s) || b.step != uint64_t(s)) return where + "stats.step of step " + std::to_string(s);
     if (a.algorithm != algo || b.algorithm != algo) return where + "stats.algorithm of step " + std::to_string(s);
-    if (a.nonFinite != 0 || b.nonFinite != 0) return where + "stats.nonFinite of step " + std::to_string(s);
+    const int bad = s == kNanStep;
+    if (a.nonFinite != bad || b.nonFinite != bad) return where + "stats.nonFinite of step " + std::to_string(s);
     if (a.momentumSynced != 0 || b.momentumSynced != 0) return where + "stats.momentumSynced";
   }
   err = first_difference("params", d.params, h.params);

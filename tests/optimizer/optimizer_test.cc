@@ -2,11 +2,16 @@
 // over loopback) against a reference that computes every rank's c, the aggregation and the
 // update; momentum-sync schedules; state save/restore; non-finite gradients; bad configurations.
 #include <gtest/gtest.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#define LIONCUB_TEST_MXCSR 1
+#endif
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -630,20 +635,109 @@ TEST(LionNonFinite, NanGradientRaisesTheFlagOnEveryRank) {
   }
 }
 
-TEST(LionAgreement, NumelThatDiffersBetweenRanksIsRejectedOnEveryRank) {
-  const int P = 3;
-  const auto errors = run_with_comms(P, [&](int rank, lioncubComm_t comm) -> std::string {
-    lioncubResult_t rc = lioncubSuccess;
+// Every rank's create fails with lioncubInvalidArgument and a message holding each of `want`,
+// when edit(rank, &numel, &cfg) makes the ranks disagree.
+void expect_create_rejected(int P, const std::function<void(int, size_t*, lioncubLionConfig_t*)>& edit,
+                            const std::vector<std::string>& want) {
+  const std::string rdv = loopback(free_port());
+  const auto errors = run_all(P, [&](int rank) -> std::string {
+    lioncubComm_t comm = nullptr;
+    lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, rdv.c_str());
+    if (rc != lioncubSuccess) return "init: " + describe(rc);
     lioncubLionConfig_t cfg = base_config();
+    size_t numel = 1000;
+    edit(rank, &numel, &cfg);
     lioncubLion_t opt = nullptr;
-    rc = lioncubLionCreate(&opt, comm, rank == 2 ? 1001 : 1000, lioncubFloat32, &cfg);
+    rc = lioncubLionCreate(&opt, comm, numel, lioncubFloat32, &cfg);
     const std::string msg = lioncubGetLastErrorMessage();
+    lioncubCommDestroy(comm);
     if (rc != lioncubInvalidArgument || opt != nullptr) return "create returned " + std::to_string(rc);
-    if (msg.find("numel differs") == std::string::npos || msg.find("rank 2") == std::string::npos) {
-      return "message: " + msg;
+    for (const std::string& w : want) {
+      if (msg.find(w) == std::string::npos) return "message: " + msg + " (want: " + w + ")";
     }
     return "";
   });
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+}
+
+TEST(LionAgreement, NumelThatDiffersBetweenRanksIsRejectedOnEveryRank) {
+  expect_create_rejected(3, [](int rank, size_t* numel, lioncubLionConfig_t*) { if (rank == 2) *numel = 1001; },
+                         {"numel differs", "rank 2"});
+}
+
+
+// The flag is summed as an integer: with flush-to-zero and denormals-are-zero set on every rank
+// (what -ffast-math or torch.set_flush_denormal do to a process), a NaN step still reports
+// nonFinite on every rank. A flag carried as the bits of a subnormal float would read as 0 here.
+TEST(LionNonFinite, FlagSurvivesFlushToZeroAndDenormalsAreZero) {
+#ifndef LIONCUB_TEST_MXCSR
+  GTEST_SKIP() << "sets FTZ/DAZ through the x86 MXCSR";
+#else
+  const int P = 3;
+  const size_t N = 257;
+  const std::string rdv = loopback(free_port());
+  const auto errors = run_all(P, [&](int rank) -> std::string {
+    _mm_setcsr(_mm_getcsr() | 0x8040u);  // FTZ (bit 15) | DAZ (bit 6)
+    volatile float tiny = 1e-45f;        // check the mode took: a subnormal input reads as 0
+    if (tiny * 1.0f != 0.0f) return "FTZ/DAZ did not take effect";
+    lioncubComm_t comm = nullptr;
+    lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, rdv.c_str());
+    if (rc != lioncubSuccess) return "init: " + describe(rc);
+    lioncubLionConfig_t cfg = base_config();
+    cfg.algorithm = lioncubAlgoAlltoallVote;
+    cfg.bucketBytes = 64 * 4;
+    lioncubLion_t opt = nullptr;
+    if ((rc = lioncubLionCreate(&opt, comm, N, lioncubFloat32, &cfg)) != lioncubSuccess) return describe(rc);
+    std::vector<float> p(N, 1.0f), m(N, 0.0f), g(N);
+    for (int step = 0; step < 3; ++step) {
+      for (size_t i = 0; i < N; ++i) g[i] = dyadic_grad(5, rank, uint64_t(step), i);
+      const bool bad = step == 1;
+      if (bad && rank == 1) g[N - 1] = NAN;
+      if ((rc = lioncubLionStep(opt, p.data(), g.data(), m.data(), nullptr)) != lioncubSuccess) return describe(rc);
+      lioncubLionStats_t st{};
+      lioncubLionGetStats(opt, &st);
+      if (st.nonFinite != int(bad)) {
+        return "step " + std::to_string(step) + ": nonFinite = " + std::to_string(st.nonFinite);
+      }
+    }
+    lioncubLionDestroy(opt);
+    lioncubCommDestroy(comm);
+    return "";
+  });
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+#endif
+}
+
+TEST(LionAgreement, LrThatDiffersIsNamedWithBothValues) {
+  expect_create_rejected(2, [](int rank, size_t*, lioncubLionConfig_t* cfg) { if (rank == 1) cfg->lr = 0.5f; },
+                         {"lr differs between ranks: rank 0 has 0.00999999978, rank 1 has 0.5"});
+}
+
+// The optimizer checks its ranks at create through the backend: the communicator's first-call
+// argument check is left for the user's own first collective, which still catches a mismatch
+// with an error instead of a hang.
+TEST(LionAgreement, FirstUserCollectiveAfterCreateIsStillChecked) {
+  const int P = 2;
+  const std::string rdv = loopback(free_port());
+  const auto errors = run_all(P, [&](int rank) -> std::string {
+    lioncubComm_t comm = nullptr;
+    lioncubResult_t rc = lioncubCommInitHost(&comm, P, rank, rdv.c_str());
+    if (rc != lioncubSuccess) return "init: " + describe(rc);
+    lioncubLionConfig_t cfg = base_config();
+    lioncubLion_t opt = nullptr;
+    if ((rc = lioncubLionCreate(&opt, comm, 1000, lioncubFloat32, &cfg)) != lioncubSuccess) return describe(rc);
+    std::vector<float> p(1000, 1.0f), m(1000, 0.0f), g(1000, 0.25f);
+    if ((rc = lioncubLionStep(opt, p.data(), g.data(), m.data(), nullptr)) != lioncubSuccess) return describe(rc);
+    lioncubLionDestroy(opt);
+    std::vector<float> x(64, 1.0f);
+    rc = lioncubAllreduce(comm, lioncubAlgoFull, x.data(), x.data(), rank == 0 ? 64 : 63, lioncubFloat32,
+                          lioncubSum, nullptr, nullptr);
+    const std::string msg = lioncubGetLastErrorMessage();
+    lioncubCommDestroy(comm);
+    if (rc != lioncubInvalidUsage) return "allreduce returned " + std::to_string(rc) + ": " + msg;
+    if (msg.find("ranks disagree") == std::string::npos) return "message: " + msg;
+    return "";
+  }, 60.0);
   for (const auto& e : errors) EXPECT_EQ(e, "");
 }
 

@@ -174,6 +174,53 @@ class NcclComm final : public Backend {
     return get(slot, bytes);
   }
 
+  // --- Owned buffers and stream ordering (the optimizer; backend.h) --------------------------
+  // Called inside begin_call/end_call, so on this communicator's device.
+  void* allocate(size_t bytes) override {
+    if (bytes == 0) return nullptr;
+    void* p = nullptr;
+    cuda_check(cudaMalloc(&p, bytes), "cudaMalloc");
+    // Synchronous zeros: nothing on any stream can see the buffer before they are complete.
+    const cudaError_t e = cudaMemset(p, 0, bytes);
+    const cudaError_t e2 = e == cudaSuccess ? cudaDeviceSynchronize() : e;
+    if (e2 != cudaSuccess) {
+      cudaFree(p);
+      cuda_check(e2, "cudaMemset");
+    }
+    return p;
+  }
+  void release(void* p) noexcept override {
+    if (p != nullptr) cudaFree(p);
+  }
+  void read(void* host_dst, const void* src, size_t bytes) override {
+    if (bytes != 0) cuda_check(cudaMemcpy(host_dst, src, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy");
+  }
+  cudaStream_t stream_create() override {
+    cudaStream_t s = nullptr;
+    cuda_check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
+    return s;
+  }
+  void stream_destroy(cudaStream_t s) noexcept override {
+    if (s != nullptr) cudaStreamDestroy(s);
+  }
+  void* event_create() override {
+    cudaEvent_t e = nullptr;
+    cuda_check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreateWithFlags");
+    return e;
+  }
+  void event_destroy(void* e) noexcept override {
+    if (e != nullptr) cudaEventDestroy(static_cast<cudaEvent_t>(e));
+  }
+  void event_record(void* e, cudaStream_t s) override {
+    cuda_check(cudaEventRecord(static_cast<cudaEvent_t>(e), s), "cudaEventRecord");
+  }
+  void stream_wait(cudaStream_t s, void* e) override {
+    cuda_check(cudaStreamWaitEvent(s, static_cast<cudaEvent_t>(e), 0), "cudaStreamWaitEvent");
+  }
+  void event_sync(void* e) override {
+    cuda_check(cudaEventSynchronize(static_cast<cudaEvent_t>(e)), "cudaEventSynchronize");
+  }
+
  private:
   static constexpr int kInternal = kNumScratch;  // the argument check's staging buffer
 

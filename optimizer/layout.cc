@@ -1,8 +1,8 @@
-// Bucket layout and momentum-sync schedule of the optimizer step (see lion_step.h).
+// Bucket layout and momentum-sync schedule of the optimizer step (layout.h).
 #include <algorithm>
 #include <cmath>
 
-#include "optimizer/lion_step.h"
+#include "optimizer/layout.h"
 
 namespace lioncub::lion {
 

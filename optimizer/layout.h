@@ -1,4 +1,5 @@
-// The Lion Cub optimizer step (issue 5): internal pieces that the tests reach directly.
+// The optimizer step's layout and momentum-sync schedule (layout.cc): pure functions that the
+// tests reach directly.
 //
 // Layout. The parameter space is ntensors tensors laid end to end (flat index space). Buckets are
 // consecutive flat ranges of `bucket` elements (the last may be short); `bucket` is a multiple of
