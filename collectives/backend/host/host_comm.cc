@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/settings.h"
+#include "rendezvous/exchange.h"
 
 namespace lioncub::coll {
 
@@ -49,7 +50,8 @@ HostComm::HostComm(int nranks, int rank, const std::string& rendezvous,
   const double deadline =
       now_s() + static_cast<double>(env_ms("LIONCUB_RENDEZVOUS_TIMEOUT_MS", 300000)) / 1000.0;
   const rendezvous::Endpoint at = rendezvous::parse_endpoint(rendezvous);
-  if (rank == 0) server_ = std::make_unique<StoreServer>(at);
+  const rendezvous::Job job = rendezvous::job_from_env(rendezvous, nranks);
+  if (rank == 0) server_ = std::make_unique<StoreServer>(at, job);
   try {
     plugin_ = std::make_unique<driver::Plugin>(plugin_path);
   } catch (const driver::DriverError& e) {
@@ -59,7 +61,7 @@ HostComm::HostComm(int nranks, int rank, const std::string& rendezvous,
   net_ = plugin_->net();
   ctx_ = std::make_unique<driver::Context>(net_, 0x6c696f6e63756200ull);
   try {
-    StoreClient store(at, deadline);
+    StoreClient store(at, job, rank, deadline);
     connect_all(store, deadline);
   } catch (const Error& e) {
     if (server_) {  // tell the ranks still waiting why, then give them a moment to read it
@@ -100,8 +102,10 @@ HostComm::FailureGuard::~FailureGuard() {
 }
 
 // Every rank listens once per peer (so an accepted comm's peer is known), publishes the P
-// handles under "lh/<rank>", reads everyone's, then drives all connects and accepts together
-// (each call is non-blocking, as NCCL's proxy does) until all are up or the deadline passes.
+// handles under "lh/<rank>", fetches from each peer the one slot meant for it (sealed when
+// LIONCUB_SECRET is set: rendezvous/exchange.h), tells the store it is done (the store closes
+// once every rank is), then drives all connects and accepts together (each call is
+// non-blocking, as NCCL's proxy does) until all are up or the deadline passes.
 void HostComm::connect_all(StoreClient& store, double deadline_s) {
   const int P = nranks_, r = rank_;
   int ndev = 0;
@@ -111,26 +115,20 @@ void HostComm::connect_all(StoreClient& store, double deadline_s) {
   if (net_->getProperties(0, &props) == 0 && props.speed > 0) link_mbps_ = props.speed;
   constexpr size_t H = abi::NCCL_NET_HANDLE_MAXSIZE;
   std::vector<void*> listens(static_cast<size_t>(P), nullptr);
-  std::vector<uint8_t> mine(H * static_cast<size_t>(P), 0);
+  std::vector<std::vector<uint8_t>> mine(static_cast<size_t>(P), std::vector<uint8_t>(H, 0));
   for (int p = 0; p < P; ++p) {
     if (p == r) continue;
     driver::Handle h;
     listens[p] = driver::listen(net_, ctx_->get(), 0, &h);
-    std::memcpy(mine.data() + H * p, h.data(), H);
+    std::memcpy(mine[p].data(), h.data(), H);
   }
-  store.set("lh/" + std::to_string(r), mine);
+  rendezvous::HandleExchange exchange(store, store.job(), r, H);
+  exchange.publish(mine, deadline_s);
   std::vector<std::vector<uint8_t>> connect_handles(static_cast<size_t>(P));
   for (int p = 0; p < P; ++p) {
-    if (p == r) continue;
-    std::vector<uint8_t> theirs = store.get("lh/" + std::to_string(p), deadline_s,
-                                            "rank " + std::to_string(p));
-    if (theirs.size() != H * static_cast<size_t>(P)) {
-      raise(lioncubInvalidUsage, "rendezvous: rank " + std::to_string(p) + " was started with " +
-                                     std::to_string(theirs.size() / H) + " ranks, this rank with " +
-                                     std::to_string(P));
-    }
-    connect_handles[p].assign(theirs.begin() + H * r, theirs.begin() + H * (r + 1));
+    if (p != r) connect_handles[p] = exchange.fetch(p, deadline_s);
   }
+  store.done(deadline_s);
   for (;;) {
     int missing = 0;
     std::string who;
