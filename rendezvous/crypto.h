@@ -1,5 +1,6 @@
 // The few primitives the store's authentication needs, from OpenSSL's libcrypto (a well-kept
-// library rather than home-made crypto): HMAC-SHA256, AES-256-GCM, random bytes.
+// library rather than home-made crypto): HMAC-SHA256 and AES-256-GCM; random bytes come from
+// the kernel (getrandom).
 #pragma once
 
 #include <array>
@@ -21,7 +22,7 @@ Mac hmac(const Key& key, const uint8_t* data, size_t n);
 Key derive(const std::string& secret, const char* label, const std::string& job_id);
 // Equal in constant time (a MAC comparison must not leak how many bytes matched).
 bool equal(const uint8_t* a, const uint8_t* b, size_t n);
-// Cryptographically random bytes; throws Error(lioncubSystemError) when the RNG fails.
+// Cryptographically random bytes (getrandom); throws Error(lioncubSystemError) on failure.
 void random(uint8_t* out, size_t n);
 // AES-256-GCM with a random IV: iv || ciphertext || tag. `aad` is authenticated, not stored.
 std::vector<uint8_t> seal(const Key& key, const std::vector<uint8_t>& plain, const std::string& aad);

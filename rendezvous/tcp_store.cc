@@ -13,6 +13,11 @@ namespace lioncub::rendezvous {
 StoreClient::StoreClient(const Endpoint& at, const Job& job, int rank, double deadline_s)
     : at_(at), job_(job), rank_(rank) {
   if (!std::isfinite(deadline_s)) raise(lioncubInvalidArgument, "rendezvous: deadline is not finite");
+  if (job.nranks > kMaxStoreRanks) {
+    raise(lioncubInvalidArgument, std::to_string(job.nranks) +
+                                      " ranks exceed the rendezvous store's limit of " +
+                                      std::to_string(kMaxStoreRanks));
+  }
   if (rank < 0 || rank >= job.nranks) {
     raise(lioncubInvalidArgument, "rendezvous: rank " + std::to_string(rank) + " is outside [0, " +
                                       std::to_string(job.nranks) + ")");

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 
@@ -187,7 +188,11 @@ Relay::Relay(int port, Mode mode, uint64_t seed) : store_port_(port), mode_(mode
       if (!readable(fd_)) continue;
       const int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) continue;
-      const int s = raw_connect(store_port_);
+      int s = raw_connect(store_port_);
+      for (int tries = 0; s < 0 && tries < 250 && !stop_; ++tries) {  // the store may start later
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        s = raw_connect(store_port_);
+      }
       if (s < 0) {
         ::close(c);
         continue;

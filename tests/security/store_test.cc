@@ -126,6 +126,12 @@ TEST(Store, RefusesOtherJobsRanksAndWorldSizesWithReasons) {
   e = error_of([&] { StoreClient c(at, job_of("job-a", 4), 9, dl); });
   EXPECT_NE(e.find("outside [0, 4)"), std::string::npos) << e;
   EXPECT_NE(test::raw_hello(server.port(), "job-a", 9, 4).find("outside [0, 4)"), std::string::npos);
+  // P beyond the store's limit: refused clearly on both sides.
+  e = error_of([&] { StoreClient c(at, job_of("job-a", 5000), 1, dl); }, &rc);
+  EXPECT_NE(e.find("limit of 1024"), std::string::npos) << e;
+  EXPECT_EQ(rc, lioncubInvalidArgument);
+  e = error_of([&] { StoreServer s(here(0), job_of("job-a", 5000)); });
+  EXPECT_NE(e.find("limit of 1024"), std::string::npos) << e;
   // Duplicate rank: the second set fails and aborts the rendezvous, so the first writer's
   // waiting get fails too.
   StoreClient a(at, job, 1, dl), b(at, job, 1, dl);
