@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -382,6 +383,52 @@ TEST(Store, RelayRewritingTheStoreTrafficNeverYieldsAlteredData) {
               c.get("lh/0", 0, 0, now_s() + 1, "rank 0");
             }),
             "");
+}
+
+}  // namespace
+}  // namespace lioncub::rendezvous
+
+namespace lioncub::rendezvous {
+namespace {
+
+// Where the job id and the secret come from, and what is refused.
+TEST(JobEnv, IdSourcesInOrderAndSecretChecks) {
+  for (const char* v : {"LIONCUB_JOB_ID", "TORCHELASTIC_RUN_ID", "PMIX_NAMESPACE", "SLURM_JOB_ID",
+                        "SLURM_STEP_ID", "LIONCUB_SECRET"}) {
+    ::unsetenv(v);
+  }
+  EXPECT_EQ(job_from_env("h:1", 4).id, "addr:h:1/np4");
+  EXPECT_NE(job_from_env("h:1", 4).id, job_from_env("h:1", 5).id);
+  ::setenv("SLURM_JOB_ID", "77", 1);
+  EXPECT_EQ(job_from_env("h:1", 4).id, "slurm:77.0");
+  ::setenv("PMIX_NAMESPACE", "ns9", 1);
+  EXPECT_EQ(job_from_env("h:1", 4).id, "pmix:ns9");
+  ::setenv("TORCHELASTIC_RUN_ID", "none", 1);  // torchrun's default names no job
+  EXPECT_EQ(job_from_env("h:1", 4).id, "pmix:ns9");
+  ::setenv("TORCHELASTIC_RUN_ID", "run5", 1);
+  EXPECT_EQ(job_from_env("h:1", 4).id, "torchrun:run5");
+  ::setenv("LIONCUB_JOB_ID", "mine", 1);
+  EXPECT_EQ(job_from_env("h:1", 4).id, "mine");
+  ::setenv("LIONCUB_JOB_ID", "has space", 1);
+  EXPECT_NE(error_of([] { job_from_env("h:1", 4); }).find("space or control"), std::string::npos);
+  for (const char* v : {"LIONCUB_JOB_ID", "TORCHELASTIC_RUN_ID", "PMIX_NAMESPACE", "SLURM_JOB_ID"}) {
+    ::unsetenv(v);
+  }
+  EXPECT_EQ(secret_from(nullptr), "");
+  EXPECT_NE(error_of([] { secret_from("short"); }).find("shorter than 16"), std::string::npos);
+  EXPECT_NE(error_of([] { secret_from("@/nonexistent/secret"); }).find("No such file"),
+            std::string::npos);
+  char path[] = "/tmp/lioncub_secret_XXXXXX";
+  const int fd = ::mkstemp(path);  // mode 0600
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "0123456789abcdefXYZ\n", 20), 20);
+  ::close(fd);
+  EXPECT_EQ(secret_from((std::string("@") + path).c_str()), "0123456789abcdefXYZ");
+  ::chmod(path, 0604);
+  EXPECT_NE(error_of([&] { secret_from((std::string("@") + path).c_str()); }).find("chmod 600"),
+            std::string::npos);
+  ::unlink(path);
+  EXPECT_EQ(printable(std::string("a\x1b[2Jb\n\x7f\xff", 9)), "a?[2Jb???");
 }
 
 }  // namespace
