@@ -174,8 +174,13 @@ struct StoreServer::Loop {
     }
     std::copy(q.value.begin(), q.value.end(), c.session.nc.begin());  // replies bound to Nc
     if (q.key != s.job_.id) {
+      const std::string sizes =
+          static_cast<int>(q.b) == P ? ""
+                                     : "; it has " + std::to_string(P) +
+                                           " ranks, this rank was started with " +
+                                           std::to_string(q.b);
       return refuse(c, 0, "belongs to job '" + s.job_.id + "' (id from " + s.job_.id_source +
-                              "), not to job '" + printable(q.key) + "'");
+                              "), not to job '" + printable(q.key) + "'" + sizes);
     }
     if (static_cast<int>(q.b) != P) {
       return refuse(c, 0, "serves a job of " + std::to_string(P) + " ranks; this rank was started with " +
