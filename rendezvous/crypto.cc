@@ -37,7 +37,9 @@ Key derive(const std::string& secret, const char* label, const std::string& job_
   return m;
 }
 
-bool equal(const uint8_t* a, const uint8_t* b, size_t n) { return CRYPTO_memcmp(a, b, n) == 0; }
+bool equal(const uint8_t* a, const uint8_t* b, size_t n) {
+  return CRYPTO_memcmp(a, b, n) == 0;
+}
 
 // The kernel's CSPRNG rather than libcrypto's DRBG: the same quality for nonces and IVs, and no
 // DRBG to seed in every rank when no secret is used (that costs a few ms of CPU per process).
@@ -58,7 +60,8 @@ struct CtxFree {
 using Ctx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
 }  // namespace
 
-std::vector<uint8_t> seal(const Key& key, const std::vector<uint8_t>& plain, const std::string& aad) {
+std::vector<uint8_t> seal(const Key& key, const std::vector<uint8_t>& plain,
+                          const std::string& aad) {
   std::vector<uint8_t> box(kSealOverhead + plain.size());
   uint8_t* iv = box.data();
   uint8_t* ct = box.data() + 12;

@@ -25,7 +25,8 @@ bool equal(const uint8_t* a, const uint8_t* b, size_t n);
 // Cryptographically random bytes (getrandom); throws Error(lioncubSystemError) on failure.
 void random(uint8_t* out, size_t n);
 // AES-256-GCM with a random IV: iv || ciphertext || tag. `aad` is authenticated, not stored.
-std::vector<uint8_t> seal(const Key& key, const std::vector<uint8_t>& plain, const std::string& aad);
+std::vector<uint8_t> seal(const Key& key, const std::vector<uint8_t>& plain,
+                          const std::string& aad);
 // The plaintext, or false when the box was altered or sealed under another key or aad.
 bool open(const Key& key, const uint8_t* box, size_t n, const std::string& aad,
           std::vector<uint8_t>* plain);

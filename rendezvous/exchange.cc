@@ -6,7 +6,10 @@
 namespace lioncub::rendezvous {
 
 HandleExchange::HandleExchange(Store& store, const Job& job, int rank, size_t slot_bytes)
-    : store_(store), job_(job), rank_(rank), slot_(slot_bytes),
+    : store_(store),
+      job_(job),
+      rank_(rank),
+      slot_(slot_bytes),
       boxed_(slot_bytes + (job.secret.empty() ? 0 : crypto::kSealOverhead)) {
   if (!job.secret.empty()) key_ = crypto::derive(job.secret, "lioncub-handle-seal", job.id);
 }

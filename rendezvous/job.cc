@@ -60,8 +60,9 @@ std::string secret_from(const char* value) {
     if (st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
       ::close(fd);
       raise(lioncubInvalidArgument, "LIONCUB_SECRET file '" + path +
-                                         "' must be owned by this user and readable by no one "
-                                         "else (chmod 600 '" + path + "')");
+                                        "' must be owned by this user and readable by no one "
+                                        "else (chmod 600 '" +
+                                        path + "')");
     }
     char buf[4096];
     ssize_t n = 0;

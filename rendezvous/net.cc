@@ -24,7 +24,9 @@ namespace lioncub::rendezvous {
 
 namespace {
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
 
 // Milliseconds to wait for, clamped to [0, 1000]: callers loop until their deadline.
 int wait_ms(double deadline_s) {
@@ -108,7 +110,8 @@ int listen_on(const Endpoint& at, bool any, int* port) {
     errno = err;
     std::string msg = errno_text("rendezvous store: bind/listen on " + to_string(where));
     if (err == EADDRINUSE) msg += " (another job's store, or another rank 0, holds the port)";
-    if (err == EADDRNOTAVAIL) msg += " (not an address of this host; LIONCUB_STORE_BIND=any binds all)";
+    if (err == EADDRNOTAVAIL)
+      msg += " (not an address of this host; LIONCUB_STORE_BIND=any binds all)";
     raise(lioncubSystemError, msg);
   }
   sockaddr_storage got{};

@@ -17,7 +17,9 @@ bool slice(const std::vector<uint8_t>& v, uint32_t offset, uint32_t length,
   return true;
 }
 
-MemoryStore::MemoryStore() { crypto::random(id_.data(), id_.size()); }
+MemoryStore::MemoryStore() {
+  crypto::random(id_.data(), id_.size());
+}
 
 void MemoryStore::set(const std::string& key, const std::vector<uint8_t>& value, double) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -46,7 +48,8 @@ std::vector<uint8_t> MemoryStore::get(const std::string& key, uint32_t offset, u
     }
     if (abort_code_ != lioncubSuccess) raise(abort_code_, "rendezvous aborted: " + abort_why_);
     const double left = deadline_s - now_s();
-    if (left <= 0) raise(lioncubTimeout, "rendezvous: " + who + " did not arrive before the deadline");
+    if (left <= 0)
+      raise(lioncubTimeout, "rendezvous: " + who + " did not arrive before the deadline");
     cv_.wait_for(lock, std::chrono::duration<double>(std::min(left, 1.0)));
   }
 }

@@ -22,7 +22,8 @@ class Store {
   virtual ~Store() = default;
   // Sets `key` once. A second set of a key fails on the second writer (lioncubInvalidUsage) and
   // aborts the rendezvous, so that the first writer fails too instead of pairing with strangers.
-  virtual void set(const std::string& key, const std::vector<uint8_t>& value, double deadline_s) = 0;
+  virtual void set(const std::string& key, const std::vector<uint8_t>& value,
+                   double deadline_s) = 0;
   // Waits until `key` exists and returns bytes [offset, offset + length) of its value (length 0:
   // to the end). Error(lioncubTimeout) naming `who` after deadline_s; an aborted rendezvous
   // fails with rank 0's reason.

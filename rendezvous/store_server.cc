@@ -174,21 +174,23 @@ struct StoreServer::Loop {
     }
     std::copy(q.value.begin(), q.value.end(), c.session.nc.begin());  // replies bound to Nc
     if (q.key != s.job_.id) {
-      const std::string sizes =
-          static_cast<int>(q.b) == P ? ""
-                                     : "; it has " + std::to_string(P) +
-                                           " ranks, this rank was started with " +
-                                           std::to_string(q.b);
-      return refuse(c, 0, "belongs to job '" + s.job_.id + "' (id from " + s.job_.id_source +
-                              "), not to job '" + printable(q.key) + "'" + sizes);
+      const std::string sizes = static_cast<int>(q.b) == P
+                                    ? ""
+                                    : "; it has " + std::to_string(P) +
+                                          " ranks, this rank was started with " +
+                                          std::to_string(q.b);
+      return refuse(c, 0,
+                    "belongs to job '" + s.job_.id + "' (id from " + s.job_.id_source +
+                        "), not to job '" + printable(q.key) + "'" + sizes);
     }
     if (static_cast<int>(q.b) != P) {
-      return refuse(c, 0, "serves a job of " + std::to_string(P) + " ranks; this rank was started with " +
-                              std::to_string(q.b));
+      return refuse(c, 0,
+                    "serves a job of " + std::to_string(P) + " ranks; this rank was started with " +
+                        std::to_string(q.b));
     }
     if (q.a >= static_cast<uint32_t>(P)) {
-      return refuse(c, 0, "refused rank " + std::to_string(q.a) + ": outside [0, " +
-                              std::to_string(P) + ")");
+      return refuse(
+          c, 0, "refused rank " + std::to_string(q.a) + ": outside [0, " + std::to_string(P) + ")");
     }
     std::vector<uint8_t> v(2 * wire::kNonce);
     crypto::random(v.data(), wire::kNonce);
@@ -220,10 +222,10 @@ struct StoreServer::Loop {
         if (aborted) return reply(c, wire::kAborted, q.seq, abort_value());
         if (q.value.size() > s.limits_.max_value || data.size() >= s.limits_.max_keys ||
             total + q.value.size() + q.key.size() > s.limits_.max_total) {
-          return refuse(c, q.seq, "set: the store is full (caps: " +
-                                      std::to_string(s.limits_.max_keys) + " keys, " +
-                                      std::to_string(s.limits_.max_value) + " bytes a value, " +
-                                      std::to_string(s.limits_.max_total) + " in all)");
+          return refuse(c, q.seq,
+                        "set: the store is full (caps: " + std::to_string(s.limits_.max_keys) +
+                            " keys, " + std::to_string(s.limits_.max_value) + " bytes a value, " +
+                            std::to_string(s.limits_.max_total) + " in all)");
         }
         total += q.value.size() + q.key.size();
         s.stored_bytes_ = total;
@@ -288,8 +290,8 @@ struct StoreServer::Loop {
   // Writes what it can; false when the client is gone.
   bool flush(Client& c) {
     while (c.out_off < c.out.size()) {
-      const ssize_t k = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
-                               MSG_NOSIGNAL);
+      const ssize_t k =
+          ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
       if (k < 0 && errno == EINTR) continue;
       if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (k <= 0) return false;
@@ -322,8 +324,9 @@ struct StoreServer::Loop {
       while (!c.closing && c.in.size() >= 4) {
         const size_t len = wire::get_u32(c.in.data());
         if (len > frame_cap) {
-          refuse(c, 0, "a frame of " + std::to_string(len) + " bytes (cap " +
-                           std::to_string(frame_cap) + ")");
+          refuse(c, 0,
+                 "a frame of " + std::to_string(len) + " bytes (cap " + std::to_string(frame_cap) +
+                     ")");
           c.in.clear();
           break;
         }
@@ -343,8 +346,7 @@ struct StoreServer::Loop {
                         (!c.in.empty() && now - c.frame_start_s > s.limits_.frame_timeout_s);
       const bool idle = c.hello && !c.parked && now - c.last_s > s.limits_.idle_timeout_s;
       const bool flushed = c.closing && c.out.empty();
-      if (slow || idle || flushed ||
-          (c.closing && now - c.last_s > s.limits_.frame_timeout_s)) {
+      if (slow || idle || flushed || (c.closing && now - c.last_s > s.limits_.frame_timeout_s)) {
         if (slow || idle) ++s.dropped_;
         gone.push_back(fd);
       }

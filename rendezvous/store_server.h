@@ -40,13 +40,13 @@ std::string to_string(const Endpoint& e);
 constexpr int kMaxStoreRanks = 1024;  // P^2 slots of ~160 B on rank 0: 160 MiB at the cap
 
 struct ServerLimits {
-  double frame_timeout_s = 5.0;   // hello and every frame complete within this
-  double idle_timeout_s = 60.0;   // a session neither sending nor waiting is dropped
-  size_t max_connections = 0;     // 0: 64 + 2P
-  size_t max_keys = 0;            // 0: P + 16
-  size_t max_value = 0;           // 0: 256 P + 4096 (one rank's P slots)
-  size_t max_total = 0;           // 0: max_keys x max_value
-  bool bind_any = false;          // bind the wildcard address of the host's family
+  double frame_timeout_s = 5.0;  // hello and every frame complete within this
+  double idle_timeout_s = 60.0;  // a session neither sending nor waiting is dropped
+  size_t max_connections = 0;    // 0: 64 + 2P
+  size_t max_keys = 0;           // 0: P + 16
+  size_t max_value = 0;          // 0: 256 P + 4096 (one rank's P slots)
+  size_t max_total = 0;          // 0: max_keys x max_value
+  bool bind_any = false;         // bind the wildcard address of the host's family
 };
 
 class StoreServer {

@@ -12,7 +12,8 @@ namespace lioncub::rendezvous {
 
 StoreClient::StoreClient(const Endpoint& at, const Job& job, int rank, double deadline_s)
     : at_(at), job_(job), rank_(rank) {
-  if (!std::isfinite(deadline_s)) raise(lioncubInvalidArgument, "rendezvous: deadline is not finite");
+  if (!std::isfinite(deadline_s))
+    raise(lioncubInvalidArgument, "rendezvous: deadline is not finite");
   if (job.nranks > kMaxStoreRanks) {
     raise(lioncubInvalidArgument, std::to_string(job.nranks) +
                                       " ranks exceed the rendezvous store's limit of " +
@@ -52,7 +53,8 @@ void StoreClient::fail(lioncubResult_t code, const std::string& why) {
 wire::Reply StoreClient::call(wire::Request q, double deadline_s, size_t max_value,
                               const std::string& what, const std::string& who) {
   if (broken_) fail(lioncubInvalidUsage, "session failed earlier");
-  if (!std::isfinite(deadline_s)) raise(lioncubInvalidArgument, "rendezvous: deadline is not finite");
+  if (!std::isfinite(deadline_s))
+    raise(lioncubInvalidArgument, "rendezvous: deadline is not finite");
   const bool hello = q.op == wire::kHello;
   q.seq = hello ? 0 : ++seq_;
   wire::Session send_session = session_;
@@ -65,9 +67,10 @@ wire::Reply StoreClient::call(wire::Request q, double deadline_s, size_t max_val
   if (!read_exact(fd_, head, 4, deadline_s)) {
     if (now_s() >= deadline_s && !who.empty()) {
       broken_ = true;
-      raise(lioncubTimeout, "rendezvous at " + to_string(at_) + ": " + who +
-                                " did not arrive before the deadline (LIONCUB_RENDEZVOUS_TIMEOUT_MS "
-                                "sets the wait)");
+      raise(lioncubTimeout,
+            "rendezvous at " + to_string(at_) + ": " + who +
+                " did not arrive before the deadline (LIONCUB_RENDEZVOUS_TIMEOUT_MS "
+                "sets the wait)");
     }
     fail(now_s() >= deadline_s ? lioncubTimeout : lioncubRemoteError,
          (now_s() >= deadline_s ? "did not answer " : "closed during ") + what +
@@ -75,7 +78,8 @@ wire::Reply StoreClient::call(wire::Request q, double deadline_s, size_t max_val
   }
   const size_t len = wire::get_u32(head);
   if (len > std::max(max_value, wire::kMaxReason + 1) + 64) {
-    fail(lioncubRemoteError, "sent a " + std::to_string(len) + "-byte reply to " + what + " (junk)");
+    fail(lioncubRemoteError,
+         "sent a " + std::to_string(len) + "-byte reply to " + what + " (junk)");
   }
   std::vector<uint8_t> body(len);
   if (!read_exact(fd_, body.data(), len, deadline_s)) {
@@ -112,13 +116,15 @@ wire::Reply StoreClient::call(wire::Request q, double deadline_s, size_t max_val
   return r;
 }
 
-void StoreClient::set(const std::string& key, const std::vector<uint8_t>& value, double deadline_s) {
+void StoreClient::set(const std::string& key, const std::vector<uint8_t>& value,
+                      double deadline_s) {
   wire::Request q;
   q.op = wire::kSet;
   q.key = key;
   q.value = value;
   const wire::Reply r = call(q, deadline_s, 0, "set '" + key + "'", "");
-  if (r.status != wire::kOk || !r.value.empty()) fail(lioncubRemoteError, "answered a set with junk");
+  if (r.status != wire::kOk || !r.value.empty())
+    fail(lioncubRemoteError, "answered a set with junk");
 }
 
 std::vector<uint8_t> StoreClient::get(const std::string& key, uint32_t offset, uint32_t length,

@@ -37,7 +37,8 @@ std::string job_rank(int P, int rank, const std::string& rdv, float tag) {
   if (rc != lioncubSuccess) return "ERR " + describe(rc);
   const float want = tag * static_cast<float>(P * (P + 1) / 2);
   for (float v : y) {
-    if (v != want) return "WRONG: sum " + std::to_string(v) + ", this job's is " + std::to_string(want);
+    if (v != want)
+      return "WRONG: sum " + std::to_string(v) + ", this job's is " + std::to_string(want);
   }
   return "";
 }
@@ -49,10 +50,10 @@ struct Tally {
 
 // Words that say what happened; a failure without one is counted as unexplained.
 bool explained(const std::string& e) {
-  for (const char* w : {"belongs to job", "bind/listen", "registered twice", "gave up",
-                        "no store answered", "ranks", "authentication", "LIONCUB_SECRET",
-                        "did not arrive", "timed out", "connect", "closed", "sequence",
-                        "refused", "junk", "malformed"}) {
+  for (const char* w :
+       {"belongs to job", "bind/listen", "registered twice", "gave up", "no store answered",
+        "ranks", "authentication", "LIONCUB_SECRET", "did not arrive", "timed out", "connect",
+        "closed", "sequence", "refused", "junk", "malformed"}) {
     if (e.find(w) != std::string::npos) return true;
   }
   return false;
@@ -82,9 +83,10 @@ void short_timeouts() {
 }
 
 void expect_clean(const char* what, const Tally& t, int trials) {
-  std::printf("%s: %d trials, %d ranks succeeded with their own job's sum, %d failed with a "
-              "reason, %d wrong, %d unexplained\n", what, trials, t.ok, t.failed, t.wrong,
-              t.unexplained);
+  std::printf(
+      "%s: %d trials, %d ranks succeeded with their own job's sum, %d failed with a "
+      "reason, %d wrong, %d unexplained\n",
+      what, trials, t.ok, t.failed, t.wrong, t.unexplained);
   EXPECT_EQ(t.wrong, 0) << t.first_wrong;
   EXPECT_EQ(t.unexplained, 0) << t.first_unexplained;
 }
@@ -98,14 +100,19 @@ Tally two_jobs(int trials, int delay_ms, bool derived, int pb) {
     const std::string rdv = loopback(free_port());
     std::vector<int> procs;
     for (int p = 0; p < 2 + pb; ++p) procs.push_back(p);
-    const auto results = run_ranks(procs, [&](int p) -> std::string {
-      const bool b = p >= 2;
-      if (!derived) ::setenv("LIONCUB_JOB_ID", (std::string(b ? "B" : "A") + std::to_string(i)).c_str(), 1);
-      if (b && delay_ms > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms / 2 + (i * 37) % delay_ms));
-      }
-      return job_rank(b ? pb : 2, b ? p - 2 : p, rdv, b ? 100.f : 1.f);
-    }, 30.0);
+    const auto results = run_ranks(
+        procs,
+        [&](int p) -> std::string {
+          const bool b = p >= 2;
+          if (!derived)
+            ::setenv("LIONCUB_JOB_ID", (std::string(b ? "B" : "A") + std::to_string(i)).c_str(), 1);
+          if (b && delay_ms > 0) {
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(delay_ms / 2 + (i * 37) % delay_ms));
+          }
+          return job_rank(b ? pb : 2, b ? p - 2 : p, rdv, b ? 100.f : 1.f);
+        },
+        30.0);
     count(results, &t);
   }
   return t;
@@ -135,10 +142,13 @@ TEST(Ranks, DuplicateRankNeverPairsSilently) {
   int both = 0;
   for (int i = 0; i < 8; ++i) {
     const std::string rdv = loopback(free_port());
-    const auto results = run_ranks({0, 1, 2}, [&](int p) -> std::string {
-      ::setenv("LIONCUB_JOB_ID", "dup", 1);
-      return job_rank(2, p == 0 ? 0 : 1, rdv, 1.f);
-    }, 30.0);
+    const auto results = run_ranks(
+        {0, 1, 2},
+        [&](int p) -> std::string {
+          ::setenv("LIONCUB_JOB_ID", "dup", 1);
+          return job_rank(2, p == 0 ? 0 : 1, rdv, 1.f);
+        },
+        30.0);
     count(results, &t);
     if (results[1].empty() && results[2].empty()) ++both;
   }
@@ -159,20 +169,27 @@ TEST(Secret, EqualSecretsWorkDifferentOnesFail) {
   const std::string at_path = std::string("@") + path;
   for (const std::string& s : {std::string("same-secret-0123456789"), at_path}) {
     const std::string rdv = loopback(free_port());
-    const auto r = run_all(2, [&](int rank) {
-      ::setenv("LIONCUB_JOB_ID", "sec", 1);
-      ::setenv("LIONCUB_SECRET", s.c_str(), 1);
-      return job_rank(2, rank, rdv, 1.f);
-    }, 30.0);
+    const auto r = run_all(
+        2,
+        [&](int rank) {
+          ::setenv("LIONCUB_JOB_ID", "sec", 1);
+          ::setenv("LIONCUB_SECRET", s.c_str(), 1);
+          return job_rank(2, rank, rdv, 1.f);
+        },
+        30.0);
     EXPECT_EQ(r[0], "");
     EXPECT_EQ(r[1], "");
   }
   const std::string rdv = loopback(free_port());
-  const auto r = run_all(2, [&](int rank) {
-    ::setenv("LIONCUB_JOB_ID", "sec", 1);
-    ::setenv("LIONCUB_SECRET", rank == 0 ? "same-secret-0123456789" : "other-secret-0123456789", 1);
-    return job_rank(2, rank, rdv, 1.f);
-  }, 30.0);
+  const auto r = run_all(
+      2,
+      [&](int rank) {
+        ::setenv("LIONCUB_JOB_ID", "sec", 1);
+        ::setenv("LIONCUB_SECRET", rank == 0 ? "same-secret-0123456789" : "other-secret-0123456789",
+                 1);
+        return job_rank(2, rank, rdv, 1.f);
+      },
+      30.0);
   EXPECT_NE(r[1].find("authentication"), std::string::npos) << r[1];
   EXPECT_NE(r[0], "");
   ::chmod(path, 0640);
@@ -201,12 +218,15 @@ TEST(Secret, RelayBetweenARankAndTheStoreNeverYieldsAlteredSums) {
   for (int i = 0; i < trials; ++i) {
     const int port = free_port();
     Relay relay(port, i % 2 == 0 ? Relay::kFlipReply : Relay::kReplayReply, 77 + i);
-    const auto results = run_ranks({0, 1, 2}, [&](int p) -> std::string {
-      ::setenv("LIONCUB_JOB_ID", ("mitm" + std::to_string(i)).c_str(), 1);
-      ::setenv("LIONCUB_SECRET", "mitm-secret-0123456789", 1);
-      // Ranks 0 and 1 go to the store; rank 2 goes through the relay.
-      return job_rank(3, p, loopback(p == 2 ? relay.port() : port), 1.f);
-    }, 30.0);
+    const auto results = run_ranks(
+        {0, 1, 2},
+        [&](int p) -> std::string {
+          ::setenv("LIONCUB_JOB_ID", ("mitm" + std::to_string(i)).c_str(), 1);
+          ::setenv("LIONCUB_SECRET", "mitm-secret-0123456789", 1);
+          // Ranks 0 and 1 go to the store; rank 2 goes through the relay.
+          return job_rank(3, p, loopback(p == 2 ? relay.port() : port), 1.f);
+        },
+        30.0);
     count(results, &t);
     if (relay.altered() > 0) {
       EXPECT_NE(results[2], "") << "trial " << i << ": altered, yet rank 2 succeeded";
@@ -224,14 +244,18 @@ TEST(Secret, RelayBetweenARankAndTheStoreNeverYieldsAlteredSums) {
 TEST(Rendezvous, EightRanksInitAndAllreduce) {
   short_timeouts();
   const std::string rdv = loopback(free_port());
-  const auto r = run_all(8, [&](int rank) -> std::string {
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::string e = job_rank(8, rank, rdv, 1.f);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (rank == 0) std::printf("P = 8: init + one allreduce + destroy on rank 0: %.3f s\n", s);
-    std::fflush(stdout);
-    return e;
-  }, 60.0);
+  const auto r = run_all(
+      8,
+      [&](int rank) -> std::string {
+        const auto t0 = std::chrono::steady_clock::now();
+        const std::string e = job_rank(8, rank, rdv, 1.f);
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (rank == 0) std::printf("P = 8: init + one allreduce + destroy on rank 0: %.3f s\n", s);
+        std::fflush(stdout);
+        return e;
+      },
+      60.0);
   for (const auto& e : r) EXPECT_EQ(e, "");
 }
 

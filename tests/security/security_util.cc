@@ -111,8 +111,10 @@ std::string raw_hello(int port, const std::string& job, uint32_t rank, uint32_t 
     wire::Reply r;
     std::string why;
     s.nc.fill(7);
-    if (!wire::decode(f.data() + 4, f.size() - 4, s, &r, &why)) out = "junk: " + why;
-    else out = r.status == wire::kRefused ? std::string(r.value.begin(), r.value.end()) : "";
+    if (!wire::decode(f.data() + 4, f.size() - 4, s, &r, &why))
+      out = "junk: " + why;
+    else
+      out = r.status == wire::kRefused ? std::string(r.value.begin(), r.value.end()) : "";
   }
   ::close(fd);
   return out;
@@ -163,20 +165,20 @@ std::vector<std::vector<std::vector<uint8_t>>> junk_replies() {
   std::vector<uint8_t> half = reply(wire::kValue, 1, std::vector<uint8_t>(128, 1));
   half.resize(half.size() / 2);
   return {
-      {reply(9, 0, {})},                                   // a status outside the protocol
-      {reply(wire::kAborted, 0, text(0, "zero code"))},    // abort with code 0 (was success)
-      {reply(wire::kAborted, 0, text(200, "code 200"))},   // abort with a code outside the enum
-      {reply(wire::kAborted, 0, text(4, evil))},           // control characters in the reason
+      {reply(9, 0, {})},                                  // a status outside the protocol
+      {reply(wire::kAborted, 0, text(0, "zero code"))},   // abort with code 0 (was success)
+      {reply(wire::kAborted, 0, text(200, "code 200"))},  // abort with a code outside the enum
+      {reply(wire::kAborted, 0, text(4, evil))},          // control characters in the reason
       {reply(wire::kRefused, 0, text('x', evil))},
-      {reply(wire::kOk, 0, {})},                           // hello without nonces
-      {ok_hello, reply(wire::kValue, 1, {})},              // a get "found" without data
-      {ok_hello, reply(wire::kValue, 1, std::vector<uint8_t>(10, 1))},  // fewer bytes than asked
-      {ok_hello, reply(wire::kOk, 1, {})},                 // "ok" to a get
+      {reply(wire::kOk, 0, {})},               // hello without nonces
+      {ok_hello, reply(wire::kValue, 1, {})},  // a get "found" without data
+      {ok_hello, reply(wire::kValue, 1, std::vector<uint8_t>(10, 1))},   // fewer bytes than asked
+      {ok_hello, reply(wire::kOk, 1, {})},                               // "ok" to a get
       {ok_hello, reply(wire::kValue, 5, std::vector<uint8_t>(128, 1))},  // another request's seq
-      {ok_hello, reply(wire::kAborted, 1, text(0, ""))},   // abort with code 0, no reason
-      {huge},                                              // a 4 GiB reply announced
-      {ok_hello, half},                                    // half a reply, then silence
-      {{1, 0, 0}},                                         // a partial length prefix
+      {ok_hello, reply(wire::kAborted, 1, text(0, ""))},  // abort with code 0, no reason
+      {huge},                                             // a 4 GiB reply announced
+      {ok_hello, half},                                   // half a reply, then silence
+      {{1, 0, 0}},                                        // a partial length prefix
   };
 }
 

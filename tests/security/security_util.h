@@ -39,10 +39,10 @@ std::vector<std::vector<std::vector<uint8_t>>> junk_replies();
 class Relay {
  public:
   enum Mode {
-    kFlipReply = 0,     // flip a random byte of every reply that carries a value
-    kFlipRequest = 1,   // flip a random byte of every set request
-    kReplayReply = 2,   // answer a get with the connection's previous reply
-    kSpliceReply = 3,   // answer a get with a value reply taken from another connection
+    kFlipReply = 0,    // flip a random byte of every reply that carries a value
+    kFlipRequest = 1,  // flip a random byte of every set request
+    kReplayReply = 2,  // answer a get with the connection's previous reply
+    kSpliceReply = 3,  // answer a get with a value reply taken from another connection
   };
   Relay(int port, Mode mode, uint64_t seed);
   ~Relay();

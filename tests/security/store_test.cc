@@ -40,7 +40,9 @@ Job job_of(const std::string& id, int P, const std::string& secret = "") {
   return j;
 }
 
-Endpoint here(int port) { return Endpoint{"127.0.0.1", port}; }
+Endpoint here(int port) {
+  return Endpoint{"127.0.0.1", port};
+}
 
 // What a call threw ("" when it returned).
 template <class F>
@@ -126,7 +128,8 @@ TEST(Store, RefusesOtherJobsRanksAndWorldSizesWithReasons) {
   // when a client lies: the raw hello below claims rank 9.
   e = error_of([&] { StoreClient c(at, job_of("job-a", 4), 9, dl); });
   EXPECT_NE(e.find("outside [0, 4)"), std::string::npos) << e;
-  EXPECT_NE(test::raw_hello(server.port(), "job-a", 9, 4).find("outside [0, 4)"), std::string::npos);
+  EXPECT_NE(test::raw_hello(server.port(), "job-a", 9, 4).find("outside [0, 4)"),
+            std::string::npos);
   // P beyond the store's limit: refused clearly on both sides.
   e = error_of([&] { StoreClient c(at, job_of("job-a", 5000), 1, dl); }, &rc);
   EXPECT_NE(e.find("limit of 1024"), std::string::npos) << e;
@@ -138,7 +141,8 @@ TEST(Store, RefusesOtherJobsRanksAndWorldSizesWithReasons) {
   StoreClient a(at, job, 1, dl), b(at, job, 1, dl);
   a.set("lh/1", std::vector<uint8_t>(16, 1), dl);
   std::string first;
-  std::thread waiter([&] { first = error_of([&] { a.get("lh/0", 0, 0, now_s() + 5, "rank 0"); }); });
+  std::thread waiter(
+      [&] { first = error_of([&] { a.get("lh/0", 0, 0, now_s() + 5, "rank 0"); }); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   e = error_of([&] { b.set("lh/1", std::vector<uint8_t>(16, 2), dl); });
   waiter.join();
@@ -158,7 +162,9 @@ TEST(Store, SecretIsRequiredAndChecked) {
   // A client with a secret facing a store without one refuses it.
   const Job open_job = job_of("job-o", 2);
   StoreServer open_server(here(0), open_job);
-  e = error_of([&] { StoreClient c(here(open_server.port()), job_of("job-o", 2, "the-right-secret-0123"), 1, dl); });
+  e = error_of([&] {
+    StoreClient c(here(open_server.port()), job_of("job-o", 2, "the-right-secret-0123"), 1, dl);
+  });
   EXPECT_NE(e.find("LIONCUB_SECRET"), std::string::npos) << e;
 }
 
@@ -230,8 +236,10 @@ TEST(Store, JunkKeysAreRefusedByTheCapsWithBoundedMemory) {
     }
   }
   const long rss1 = rss_kib();
-  std::printf("junk keys: %d/1000 x 1 MiB refused, %d/1000 small refused, stored %zu B, "
-              "RSS %ld -> %ld KiB\n", big_refused, small_refused, server.stored_bytes(), rss0, rss1);
+  std::printf(
+      "junk keys: %d/1000 x 1 MiB refused, %d/1000 small refused, stored %zu B, "
+      "RSS %ld -> %ld KiB\n",
+      big_refused, small_refused, server.stored_bytes(), rss0, rss1);
   EXPECT_EQ(big_refused, 1000);
   EXPECT_GE(small_refused, 1000 - 18);  // max_keys = P + 16
   EXPECT_LT(server.stored_bytes(), 64u << 10);
@@ -285,9 +293,10 @@ TEST(Store, ConnectionFloodUnderAnFdLimit) {
                            1e-6 * static_cast<double>((u1.ru_utime.tv_usec - u0.ru_utime.tv_usec) +
                                                       (u1.ru_stime.tv_usec - u0.ru_stime.tv_usec));
         const double wall = now_s() - t0;
-        std::printf("flood (cap %zu): rendezvous %s in %.3f s; store process CPU %.3f s over "
-                    "%.3f s; %zu connections dropped\n", cap, errs.empty() ? "ok" : errs.c_str(),
-                    took, cpu, wall, server.dropped());
+        std::printf(
+            "flood (cap %zu): rendezvous %s in %.3f s; store process CPU %.3f s over "
+            "%.3f s; %zu connections dropped\n",
+            cap, errs.empty() ? "ok" : errs.c_str(), took, cpu, wall, server.dropped());
         code = errs.empty() && cpu < 0.5 * wall ? 0 : 2;
       } catch (const std::exception& e) {
         std::printf("flood: %s\n", e.what());
@@ -361,12 +370,10 @@ TEST(Store, RelayRewritingTheStoreTrafficNeverYieldsAlteredData) {
       EXPECT_EQ(e.find("WRONG DATA"), std::string::npos) << e;
       if (!e.empty()) {
         any_fail = true;
-        EXPECT_TRUE(e.find("authentic") != std::string::npos ||
-                    e.find("sequence") != std::string::npos ||
-                    e.find("junk") != std::string::npos ||
-                    e.find("closed") != std::string::npos ||
-                    e.find("gave up") != std::string::npos ||
-                    e.find("refused") != std::string::npos)
+        EXPECT_TRUE(
+            e.find("authentic") != std::string::npos || e.find("sequence") != std::string::npos ||
+            e.find("junk") != std::string::npos || e.find("closed") != std::string::npos ||
+            e.find("gave up") != std::string::npos || e.find("refused") != std::string::npos)
             << e;
       }
     }
@@ -411,7 +418,8 @@ TEST(JobEnv, IdSourcesInOrderAndSecretChecks) {
   EXPECT_EQ(job_from_env("h:1", 4).id, "mine");
   ::setenv("LIONCUB_JOB_ID", "has space", 1);
   EXPECT_NE(error_of([] { job_from_env("h:1", 4); }).find("space or control"), std::string::npos);
-  for (const char* v : {"LIONCUB_JOB_ID", "TORCHELASTIC_RUN_ID", "PMIX_NAMESPACE", "SLURM_JOB_ID"}) {
+  for (const char* v :
+       {"LIONCUB_JOB_ID", "TORCHELASTIC_RUN_ID", "PMIX_NAMESPACE", "SLURM_JOB_ID"}) {
     ::unsetenv(v);
   }
   EXPECT_EQ(secret_from(nullptr), "");
