@@ -4,7 +4,7 @@ add_library(lioncub SHARED $<TARGET_OBJECTS:lioncub_objects> ${LIONCUB_CPU_OBJEC
 add_library(lioncub_static STATIC $<TARGET_OBJECTS:lioncub_objects> ${LIONCUB_CPU_OBJECTS})
 foreach(t lioncub lioncub_static)
   target_include_directories(${t} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)
-  target_link_libraries(${t} PUBLIC Threads::Threads)
+  target_link_libraries(${t} PUBLIC Threads::Threads OpenSSL::Crypto)  # rendezvous/crypto.cc
   if(LIONCUB_HAVE_CUDA)
     target_link_libraries(${t} PUBLIC CUDA::cudart_static)  # loads the driver at run time
     target_compile_definitions(${t} PUBLIC LIONCUB_HAVE_CUDA=1)

@@ -51,7 +51,9 @@ const char* const kKnownElsewhere[] = {
     "LIONCUB_JOB_ID",       "LIONCUB_SECRET",         "LIONCUB_TEST_SEED",
     "LIONCUB_BENCH_ELEMENTS", "LIONCUB_CLUSTER_ADDRS", "LIONCUB_DEMO_PORT",
     "LIONCUB_FLOW_CAP",     "LIONCUB_HOST_ADDR",      "LIONCUB_BUILD_DIR",
-    "LIONCUB_SOURCE_DIR",   "LIONCUB_FUZZ_DIR",       "LIONCUB_CLANGXX"};
+    "LIONCUB_SOURCE_DIR",   "LIONCUB_FUZZ_DIR",       "LIONCUB_CLANGXX",
+    "LIONCUB_STORE_BIND",   "LIONCUB_HOST_ID",        "LIONCUB_LOCAL_RANK",
+    "LIONCUB_NCCL_LIBRARY", "LIONCUB_NCCL_TIMEOUT_S", "LIONCUB_FAULT_INJECTION"};
 
 const SettingSpec* find_spec(const char* name) {
   for (const SettingSpec& s : kSpecs) {

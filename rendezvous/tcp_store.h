@@ -1,76 +1,54 @@
-// The rendezvous key-value store. Rank 0 serves it at host:port over TCP (a thread polling the
-// listening socket and its clients); every rank, rank 0 included, is a StoreClient.
+// The TCP store's client: every rank (rank 0 too) opens one session with the server that rank 0
+// runs (store_server.h). The session starts with a hello naming the job, the rank and the world
+// size; with LIONCUB_SECRET every request and reply is MACed (wire.h).
 //
-// Protocol (all integers little-endian u32, one request then one reply per round trip):
-//   request  op(u8: 1 = set, 2 = get) keylen key vallen val   (get: vallen = 0)
-//   reply    status(u8: 1 = ok / found, 0 = not found, 2 = rank 0 gave up) vallen val
-//            (status 2: val = result code (u8) + the reason, so waiting ranks fail with it)
-// get-with-wait polls `get` until the key exists or the deadline passes: keys are few and small
-// (listen handles), so polling every few milliseconds costs nothing.
+// Replies are validated before anything is believed: a status or result code outside the
+// protocol is lioncubRemoteError, text from the wire is stripped of control characters, a get
+// never succeeds without the bytes it asked for, and a reply to another request (sequence
+// number) is refused.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "rendezvous/job.h"
+#include "rendezvous/store.h"
+#include "rendezvous/store_server.h"
+#include "rendezvous/wire.h"
 
 namespace lioncub::rendezvous {
 
-struct Endpoint {
-  std::string host;
-  int port = 0;
-};
-// Parses "host:port" or "[v6addr]:port"; throws Error(lioncubInvalidArgument) when malformed.
-Endpoint parse_endpoint(const std::string& text);
-
-class StoreServer {
+class StoreClient final : public Store {
  public:
-  explicit StoreServer(const Endpoint& at);  // binds the wildcard address of host's family
-  ~StoreServer();
-  StoreServer(const StoreServer&) = delete;
-  StoreServer& operator=(const StoreServer&) = delete;
-  int port() const { return port_; }
-  // Rank 0 failed the rendezvous: every later `get` of a missing key fails with this reason.
-  void abort(int code, const std::string& why);
-
- private:
-  void serve();
-  bool handle(int fd);
-
-  int listen_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: destructor wakes the thread
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::map<std::string, std::vector<uint8_t>> data_;
-  std::mutex abort_mu_;
-  std::vector<uint8_t> abort_;  // code + reason
-  std::atomic<bool> has_abort_{false};
-  bool aborted() const { return has_abort_; }
-  std::thread thread_;
-};
-
-class StoreClient {
- public:
-  // Connects, retrying refused connects until `deadline_s` (driver::now_s() clock).
-  StoreClient(const Endpoint& at, double deadline_s);
-  ~StoreClient();
+  // Connects (retrying refused connects until deadline_s, now_s() clock) and says hello as
+  // `rank` of `job`; Error naming the store's address when refused or on the deadline.
+  StoreClient(const Endpoint& at, const Job& job, int rank, double deadline_s);
+  ~StoreClient() override;
   StoreClient(const StoreClient&) = delete;
   StoreClient& operator=(const StoreClient&) = delete;
 
-  void set(const std::string& key, const std::vector<uint8_t>& value);
-  // Waits until the key exists; throws Error(lioncubTimeout) naming `who` after deadline_s.
-  std::vector<uint8_t> get(const std::string& key, double deadline_s, const std::string& who);
+  void set(const std::string& key, const std::vector<uint8_t>& value, double deadline_s) override;
+  std::vector<uint8_t> get(const std::string& key, uint32_t offset, uint32_t length,
+                           double deadline_s, const std::string& who) override;
+  void done(double deadline_s) override;
+  const StoreId& id() const override { return id_; }
+  const Job& job() const { return job_; }
+  int rank() const { return rank_; }
 
  private:
-  bool try_get(const std::string& key, std::vector<uint8_t>* value, double deadline_s);
-  void send_all(const void* p, size_t n, double deadline_s);
-  void recv_all(void* p, size_t n, double deadline_s);
+  // Sends one request and returns the validated reply; `what` names it in errors.
+  wire::Reply call(wire::Request q, double deadline_s, size_t max_value, const std::string& what,
+                   const std::string& who);
+  [[noreturn]] void fail(lioncubResult_t code, const std::string& why);
 
   Endpoint at_;
+  Job job_;
+  int rank_ = 0;
   int fd_ = -1;
+  bool broken_ = false;  // a request timed out or failed mid-way: the session is unusable
+  wire::Session session_;
+  uint64_t seq_ = 0;
+  StoreId id_{};
 };
 
 }  // namespace lioncub::rendezvous

@@ -21,6 +21,7 @@ lioncub_require_packages() {
 # What every lioncub build needs on a fresh machine, and nvcc on PATH when the toolkit is
 # installed (it lives outside PATH there; CUDA code must compile wherever nvcc is).
 lioncub_build_prerequisites() {
-  lioncub_require_packages cmake g++ ninja-build libgtest-dev libbenchmark-dev iproute2 pkg-config
+  lioncub_require_packages cmake g++ ninja-build libgtest-dev libbenchmark-dev iproute2 pkg-config \
+    libssl-dev
   if [ -x /usr/local/cuda/bin/nvcc ]; then export PATH="/usr/local/cuda/bin:$PATH"; fi
 }

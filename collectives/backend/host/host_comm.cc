@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/settings.h"
+#include "rendezvous/exchange.h"
 
 namespace lioncub::coll {
 
@@ -48,10 +49,11 @@ HostComm::HostComm(int nranks, int rank, const std::string& rendezvous,
   raise_fd_limit();
   const double deadline = now_s() + setting_seconds("LIONCUB_RENDEZVOUS_TIMEOUT_MS");
   const rendezvous::Endpoint at = rendezvous::parse_endpoint(rendezvous);
-  if (rank == 0) server_ = std::make_unique<StoreServer>(at);
+  const rendezvous::Job job = rendezvous::job_from_env(rendezvous, nranks);
+  if (rank == 0) server_ = std::make_unique<StoreServer>(at, job);
   try {
     net_ = std::make_unique<NetClient>(plugin_path, 0x6c696f6e63756200ull);
-    StoreClient store(at, deadline);
+    StoreClient store(at, job, rank, deadline);
     connect_all(store, deadline);
   } catch (const Error& e) {
     if (server_) {  // tell the ranks still waiting why, then give them a moment to read it
@@ -86,41 +88,38 @@ HostComm::FailureGuard::~FailureGuard() {
 }
 
 // Every rank listens once per peer (so an accepted comm's peer is known), publishes the P
-// handles under "lh/<rank>", reads everyone's, then drives all connects and accepts together
-// (net_client.h) until all are up or the deadline passes. The listeners close on return.
+// handles under "lh/<rank>", fetches from each peer the one slot meant for it (sealed when
+// LIONCUB_SECRET is set: rendezvous/exchange.h), tells the store it is done (the store closes
+// once every rank is), then drives all connects and accepts together (net_client.h) until all
+// are up or the deadline passes. The listeners close on return.
 void HostComm::connect_all(StoreClient& store, double deadline_s) {
   const int P = nranks_, r = rank_;
   if (net_->devices() < 1) raise(lioncubSystemError, "net plugin " + plugin_path_ + " reports no devices");
   link_mbps_ = net_->speed_mbps(0);
   constexpr size_t H = NetClient::kHandleBytes;
   std::vector<NetComm> listens(static_cast<size_t>(P));
-  std::vector<uint8_t> mine(H * static_cast<size_t>(P), 0);
+  std::vector<std::vector<uint8_t>> mine(static_cast<size_t>(P), std::vector<uint8_t>(H, 0));
   for (int p = 0; p < P; ++p) {
     if (p == r) continue;
     std::vector<uint8_t> h;
     listens[p] = net_->listen(0, &h, "rank " + std::to_string(r) + ", listening for rank " +
                                          std::to_string(p));
-    std::memcpy(mine.data() + H * p, h.data(), H);
+    std::memcpy(mine[p].data(), h.data(), H);
   }
-  store.set("lh/" + std::to_string(r), mine);
+  rendezvous::HandleExchange exchange(store, store.job(), r, H);
+  exchange.publish(mine, deadline_s);
   std::vector<PeerLinks> links;
   for (int p = 0; p < P; ++p) {
     if (p == r) continue;
-    std::vector<uint8_t> theirs = store.get("lh/" + std::to_string(p), deadline_s,
-                                            "rank " + std::to_string(p));
-    if (theirs.size() != H * static_cast<size_t>(P)) {
-      raise(lioncubInvalidUsage, "rendezvous: rank " + std::to_string(p) + " was started with " +
-                                     std::to_string(theirs.size() / H) + " ranks, this rank with " +
-                                     std::to_string(P));
-    }
     PeerLinks l;
     l.peer = p;
-    l.connect_handle.assign(theirs.begin() + H * r, theirs.begin() + H * (r + 1));
+    l.connect_handle = exchange.fetch(p, deadline_s);
     l.listener = &listens[p];
     l.send = &send_comms_[p];
     l.recv = &recv_comms_[p];
     links.push_back(std::move(l));
   }
+  store.done(deadline_s);
   try {
     net_->connect_all(links, deadline_s);
   } catch (const Error& e) {
