@@ -23,7 +23,8 @@ import torch.distributed as dist
 
 from .. import Comm
 
-_serial = itertools.count()  # communicators created by this process, in the same order on every rank
+_serial = itertools.count()
+_env_stores = {}  # launcher mode: the TCPStore of this process, kept for the process's lifetime  # communicators created by this process, in the same order on every rank
 
 
 class Rendezvous:
@@ -73,8 +74,11 @@ class Rendezvous:
             if not host or not port.isdigit():
                 raise ValueError(f"lioncub: {self.size} ranks but no rendezvous address in the "
                                  "environment (LIONCUB_ROOT=host:port or MASTER_ADDR/MASTER_PORT)")
-            self._owned_store = dist.TCPStore(host, int(port), self.size, is_master, timeout=timeout,
-                                              wait_for_workers=False)
+            key = (host, int(port), self.size, is_master)
+            if key not in _env_stores:  # one per process: every Lion shares it (one port)
+                _env_stores[key] = dist.TCPStore(host, int(port), self.size, is_master,
+                                                 timeout=timeout, wait_for_workers=False)
+            self._owned_store = _env_stores[key]
             self.store = dist.PrefixStore("lioncub/env/", self._owned_store)
             self._peer_host = host
 
@@ -147,14 +151,17 @@ class Rendezvous:
         self.store.add(f"f{n}/any", 1 if flag else 0)
         self.store.add(f"f{n}/arrived", 1)
         self.store.wait([f"f{n}/done"]) if self.rank != 0 else self._wait_all(n)
-        result = self.store.add(f"f{n}/any", 0) > 0
-        return result
+        return self.store.add(f"f{n}/any", 0) > 0
 
     def _wait_all(self, n):
         import time
         while self.store.add(f"f{n}/arrived", 0) < self.size:
             time.sleep(0.0005)
         self.store.set(f"f{n}/done", "1")
+        prev, self._flag_round = getattr(self, "_flag_round", None), n
+        if prev is not None:  # every rank read round prev before it joined round n
+            for k in ("any", "arrived", "done"):
+                self.store.delete_key(f"f{prev}/{k}")
 
     def close(self):
         self._owned_store = None
