@@ -23,8 +23,10 @@ import torch.distributed as dist
 
 from .. import Comm
 
-_serial = itertools.count()
-_env_stores = {}  # launcher mode: the TCPStore of this process, kept for the process's lifetime  # communicators created by this process, in the same order on every rank
+# Keys used per store namespace (one per group), in the same order on every member of that group:
+# a per-group count stays in step even when other groups create communicators in between.
+_serials = {}
+_env_stores = {}  # launcher mode: the TCPStore of this process, kept for the process's lifetime
 
 
 class Rendezvous:
@@ -43,6 +45,7 @@ class Rendezvous:
             ranks = sorted(dist.get_process_group_ranks(g)) if g is not dist.group.WORLD else None
             prefix = "lioncub/" + ("world" if ranks is None else "g" + "-".join(map(str, ranks))) + "/"
             self.store = dist.PrefixStore(prefix, dist.distributed_c10d._get_default_store())
+            self._ns = prefix
             self._peer_host = os.environ.get("MASTER_ADDR")
         elif group is not None:
             raise ValueError("lioncub: group= given but torch.distributed is not initialized")
@@ -81,6 +84,7 @@ class Rendezvous:
             self._owned_store = _env_stores[key]
             self.store = dist.PrefixStore("lioncub/env/", self._owned_store)
             self._peer_host = host
+        self._ns = "lioncub/env/"
 
     def _local_address(self):
         """This host's address as the other ranks reach it: LIONCUB_HOST_ADDR, else the source
@@ -102,7 +106,7 @@ class Rendezvous:
             return "127.0.0.1"
 
     def next_key(self):
-        return f"c{next(_serial)}"
+        return f"c{next(_serials.setdefault(self._ns, itertools.count()))}"
 
     def host_comm(self):
         if self.size == 1:
@@ -147,7 +151,7 @@ class Rendezvous:
             return bool(t.item() > 0)
         # Launcher mode: two counters in the store; rank 0 deletes the previous round's keys
         # (every rank has read them before it joins this round).
-        n = next(_serial)
+        n = next(_serials.setdefault(self._ns, itertools.count()))
         self.store.add(f"f{n}/any", 1 if flag else 0)
         self.store.add(f"f{n}/arrived", 1)
         self.store.wait([f"f{n}/done"]) if self.rank != 0 else self._wait_all(n)
