@@ -64,6 +64,8 @@ py=$LIONCUB_PYTHON
 # One progress thread and stream per connection, one torch thread: four ranks share the cores.
 export LIONCUB_NET_STREAMS=${LIONCUB_NET_STREAMS:-1} LIONCUB_NET_THREADS=${LIONCUB_NET_THREADS:-1}
 export OMP_NUM_THREADS=1
+# A step takes well under a second: a stalled peer should fail the run in a minute, not five.
+export LIONCUB_TIMEOUT_MS=${LIONCUB_TIMEOUT_MS:-60000}
 args=(--data "$data")
 (( smoke )) && args+=(--steps 6 --eval-every 3 --hidden 64 --layers 1)
 args+=("${extra[@]}")
