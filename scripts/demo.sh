@@ -73,7 +73,7 @@ args+=("${extra[@]}")
 run_at() {  # run_at RATE DIR
   mkdir -p "$2"
   echo "== P = 4 hosts at $1 per NIC: ddp, full, alltoall-vote, quant2-rs" >&2
-  scripts/cluster.sh run --hosts 4 --rate "$1" --prefix lcdemo --port "${LIONCUB_DEMO_PORT:-29660}" \
+  scripts/cluster.sh run --hosts 4 --rate "$1" --prefix lctorch --port "${LIONCUB_DEMO_PORT:-29660}" \
     -- env PYTHONPATH="$PWD/python" LIONCUB_LIBRARY="$lib" "$py" "$PWD/bench/demo_torch/train.py" \
     --out "$2" "${args[@]}"
   "$py" -c 'import matplotlib' 2>/dev/null && "$py" scripts/plot_demo.py "$2/results.json" "$2" || true
