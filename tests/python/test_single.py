@@ -224,6 +224,24 @@ def test_errors():
             Lion([torch.nn.Parameter(torch.zeros(4)), torch.nn.Parameter(torch.zeros(4, device="cuda"))])
 
 
+def test_padding_slots_change_nothing(monkeypatch):
+    """The padding the device path inserts between tensors (exercised here on the CPU) must not
+    change the parameters: same results as without it, bit for bit."""
+    import lioncub.torch._lion as impl
+    a, b = make_model(), make_model()
+    oa = Lion(a.parameters(), lr=1e-2, weight_decay=0.1)
+    monkeypatch.setattr(impl, "_PAD_ALWAYS", True)
+    ob = Lion(b.parameters(), lr=1e-2, weight_decay=0.1)
+    assert ob._parts[0].pads and len(ob._parts[0].numels) > len(oa._parts[0].numels)
+    for s in range(4):
+        for m, o in ((a, oa), (b, ob)):
+            o.zero_grad()
+            loss_of(m, s).backward()
+            o.step()
+    for x, y in zip(a.parameters(), b.parameters()):
+        assert torch.equal(x, y)
+
+
 def test_import_without_torch():
     code = ("import sys; sys.modules['torch'] = None\n"
             "import lioncub; print(lioncub.version())\n"

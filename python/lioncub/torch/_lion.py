@@ -11,6 +11,9 @@ _STAT_SUMS = ("bytes_sent", "bytes_received", "seconds_encode", "seconds_apply",
               "seconds_exchange", "seconds_sync", "seconds_total")
 
 
+_PAD_ALWAYS = False  # tests set it to run the device path's padding on the CPU
+
+
 class _Part:
     """One lioncub optimizer (and its own communicator: the optimizer's thread owns it) over the
     parameters of one group that share a dtype and a device."""
@@ -18,6 +21,25 @@ class _Part:
     def __init__(self, group_index, params, indices, comm, device):
         self.group_index, self.params, self.indices = group_index, params, indices
         self.comm, self.device, self.lion = comm, device, None
+        # lioncub's device path needs every tensor to start at a multiple of 32 elements of the
+        # flat space (docs/optimizer.md): after each tensor whose size is not a multiple of 32,
+        # a small padding slot (its own zero parameter, gradient and momentum) fills the word.
+        self.numels, self.pads = [], {}
+        for i, p in enumerate(params):
+            self.numels.append(p.numel())
+            if (device.type == "cuda" or _PAD_ALWAYS) and p.numel() % 32 and i + 1 < len(params):
+                n = 32 - p.numel() % 32
+                self.pads[i] = [torch.zeros(n, dtype=p.dtype, device=device) for _ in range(3)]
+                self.numels.append(n)
+
+    def pointers(self, tensors, which):
+        """Pointers for lioncubLionStepTensors: the tensors' with the padding slots between."""
+        out = []
+        for i, t in enumerate(tensors):
+            out.append(t.data_ptr())
+            if i in self.pads:
+                out.append(self.pads[i][which].data_ptr())
+        return out
 
     def build(self, group, dtype, wd_scale, settings):
         """(Re)creates the lioncub optimizer with the group's hyperparameters (collective)."""
@@ -25,7 +47,7 @@ class _Part:
             self.lion.close()
             self.lion = None
         cfg = make_config(group["lr"], group["betas"], group["weight_decay"] * wd_scale, **settings)
-        self.lion = LionOptimizer(self.comm, [p.numel() for p in self.params], _DTYPES[dtype], cfg)
+        self.lion = LionOptimizer(self.comm, self.numels, _DTYPES[dtype], cfg)
         self.hyper = (tuple(group["betas"]), group["weight_decay"])
         self.lion_lr = group["lr"]
 
@@ -185,8 +207,8 @@ class Lion(torch.optim.Optimizer):
                 keep.append(m)
             stream = (torch.cuda.current_stream(part.device).cuda_stream
                       if part.device.type == "cuda" else None)
-            part.lion.step([p.data_ptr() for p in part.params], [g.data_ptr() for g in grads],
-                           [m.data_ptr() for m in keep], stream)
+            part.lion.step(part.pointers(part.params, 0), part.pointers(grads, 1),
+                           part.pointers(keep, 2), stream)
             for p in part.params:  # written through the pointer: tell autograd they changed
                 _bump_version(p)
             per_part.append(part.lion.stats())
