@@ -262,7 +262,7 @@ def mode_mismatch(kind):
         opt_kw = {}
     try:
         Lion(params, lr=0.01, **opt_kw)
-    except (ValueError, lioncub.LioncubError) as e:
+    except (ValueError, lioncub.LioncubError) as e:  # not a lost connection: a clear message
         log(f"GOT-ERROR: {type(e).__name__}: {e}")
         os._exit(0)
     log("construction succeeded although the ranks differ")

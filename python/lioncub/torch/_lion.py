@@ -1,6 +1,8 @@
 """lioncub.torch.Lion: lion_pytorch.Lion's constructor, defaults and update rule, stepping through
 lioncubLionStepTensors so that data-parallel ranks exchange 1- or 2-bit codes. See docs/pytorch.md."""
 
+import time
+
 import torch
 
 from .. import LionOptimizer, make_config, _capi
@@ -151,9 +153,18 @@ class Lion(torch.optim.Optimizer):
             s = sum(float(p.detach().double().sum()) + 1e-3 * float(p.detach().double().abs().sum())
                     for p in params)
         key = self._rdv.next_key()
-        self._rdv.store.set(f"{key}/{self._rdv.rank}", repr(s))
-        for r in range(self._rdv.size):
-            other = float(self._rdv.store.get(f"{key}/{r}").decode())
+        store = self._rdv.store
+        store.set(f"{key}/{self._rdv.rank}", repr(s))
+        others = [float(store.get(f"{key}/{r}").decode()) for r in range(self._rdv.size)]
+        # Every rank reads every checksum, and rank 0 (which may host the store) waits until all
+        # have finished with the store, before anyone raises: an exiting rank 0 must not turn the
+        # others' clear error into a lost connection.
+        for phase in ("read", "ack"):
+            store.add(f"{key}/{phase}", 1)
+            if phase == "read" or self._rdv.rank == 0:
+                while store.add(f"{key}/{phase}", 0) < self._rdv.size:
+                    time.sleep(0.001)
+        for r, other in enumerate(others):
             if abs(other - s) > 1e-9 * max(1.0, abs(s)):
                 raise ValueError(f"lioncub: rank {self._rdv.rank}: parameters differ from rank {r}'s "
                                  f"at construction (checksum {s!r} vs {other!r}); start every rank "
