@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Plots of lioncub-demo results (results.json, written by bench/demo/demo.cc).
+"""Plots of the demos' results: the PyTorch demo's (bench/demo_torch/train.py: runs with a
+"method") and the C++ demo's (bench/demo/demo.cc: runs with an "algorithm").
 
-  plot_demo.py RESULTS.json OUTDIR            loss vs wall time and vs steps (two PNGs)
-  plot_demo.py --sweep OUT.png RESULTS.json...  speedup over `full` vs link rate, one file per rate
+  plot_demo.py RESULTS.json OUTDIR            PyTorch: test accuracy vs wall time and vs steps;
+                                              C++: loss vs wall time and vs steps (two PNGs)
+  plot_demo.py --sweep OUT.png RESULTS.json...  speedup over ddp (C++: over full) vs link rate,
+                                              one file per rate
 """
 import json
 import sys
@@ -40,7 +43,40 @@ def rate_bits(text):
     return value
 
 
+def is_torch(results):
+    return bool(results["runs"]) and "method" in results["runs"][0]
+
+
+def torch_plots(results, outdir):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    title = "Fashion-MNIST MLP, P = %d, link %s" % (results["nranks"], results["link_rate"])
+    written = []
+    for xkey, xlabel, name in (("wall_s", "training wall time (s)", "accuracy_vs_time.png"),
+                               ("step", "step", "accuracy_vs_steps.png")):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for run in results["runs"]:
+            ax.plot([c[xkey] for c in run["curve"]], [c["test_acc"] for c in run["curve"]], "o-",
+                    ms=3, label=run["method"])
+        ax.axhline(results["target_acc"], color="gray", lw=1, ls="--")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(title)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        path = "%s/%s" % (outdir, name)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
 def plots(results, outdir):
+    if is_torch(results):
+        return torch_plots(results, outdir)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -74,17 +110,19 @@ def sweep(out_png, paths):
     import matplotlib.pyplot as plt
 
     series = {}
+    base_name = "full"
     for p in paths:
         r = load(p)
         rate = rate_bits(r["link_rate"] or "")
-        full = [x for x in r["runs"] if x["algorithm"] == "full"]
-        if rate is None or not full:
+        key, t = ("method", "median_step_ms") if is_torch(r) else ("algorithm", "median_step_s")
+        base_name = "ddp" if is_torch(r) else "full"
+        base = [x for x in r["runs"] if x[key] == base_name]
+        if rate is None or not base:
             continue
         for run in r["runs"]:
-            if run["algorithm"] == "full":
+            if run[key] == base_name:
                 continue
-            series.setdefault(run["algorithm"], []).append(
-                (rate, full[0]["median_step_s"] / run["median_step_s"]))
+            series.setdefault(run[key], []).append((rate, base[0][t] / run[t]))
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for algo, pts in sorted(series.items()):
         pts.sort()
@@ -94,7 +132,7 @@ def sweep(out_png, paths):
     ax.axhline(1.0, color="gray", lw=1, ls="--")
     ax.set_xscale("log")
     ax.set_xlabel("link rate per host (Gbit/s)")
-    ax.set_ylabel("speedup per step over full (median step time)")
+    ax.set_ylabel("speedup per step over %s (median step time)" % base_name)
     ax.set_title("Where compression pays: P = 4 emulated hosts")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()

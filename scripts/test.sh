@@ -48,3 +48,13 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build "$build_dir" -j "$jobs"
 # shellcheck disable=SC2086
 ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "${labels[@]}" ${CTEST_ARGS:-}
+
+# ---- The PyTorch front end (python/, tests/python): pytest in a virtual environment with torch
+# and lion-pytorch from PyPI (created in build/venv when missing), against the library built above.
+# LIONCUB_SKIP_PYTHON=1 skips it. Not under the sanitizers (torch is not instrumented).
+if [ -z "$sanitize" ] && [ "${LIONCUB_SKIP_PYTHON:-0}" != 1 ]; then
+  source scripts/lib/pyenv.sh
+  lioncub_python_env "${LIONCUB_VENV:-build/venv}"
+  LIONCUB_LIBRARY="$(cd "$build_dir" && pwd)/lib/liblioncub.so" PYTHONPATH="$PWD/python" \
+    "$LIONCUB_PYTHON" -m pytest -q tests/python
+fi

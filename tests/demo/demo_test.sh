@@ -8,7 +8,7 @@ build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-LIONCUB_DEMO_PORT=29640 "$here/../../scripts/demo.sh" --smoke --no-build --build-dir "$build" \
+LIONCUB_DEMO_PORT=29640 "$here/../../scripts/demo.sh" --cpp --smoke --no-build --build-dir "$build" \
   --out "$tmp" >"$tmp/stdout" 2>"$tmp/stderr" || { cat "$tmp/stdout" "$tmp/stderr"; exit 1; }
 cat "$tmp/stdout"
 for algo in full alltoall-vote quant2-rs; do
