@@ -26,8 +26,12 @@ ALGORITHMS = ("auto", "allgather-vote", "alltoall-vote", "quant2-rs", "packed-su
 
 class LionConfig(ctypes.Structure):
     """lioncubLionConfig_t (optimizer.h). Always filled by lioncubLionConfigDefault first; when the
-    header's struct changes (e.g. a leading size/version field), change only this definition."""
+    header's struct changes, change only this definition. The leading size/magic/version are
+    filled by lioncubLionConfigDefault and checked by the library."""
     _fields_ = [
+        ("size", ctypes.c_size_t),
+        ("magic", ctypes.c_uint),
+        ("version", ctypes.c_uint),
         ("lr", ctypes.c_float),
         ("beta1", ctypes.c_float),
         ("beta2", ctypes.c_float),
