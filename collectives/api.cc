@@ -88,7 +88,8 @@ std::string plugin_path() {
 constexpr int kMaxRanks = 32767;  // the kernels' vote limit
 
 const char* const kNames[lioncubNumAlgorithms] = {
-    "auto", "allgather-vote", "alltoall-vote", "quant2-rs", "packed-sum", "full", "mean"};
+    "auto", "allgather-vote", "alltoall-vote", "quant2-rs", "packed-sum", "full", "mean",
+    "hierarchical-vote"};
 
 bool parse_int(const char* text, long* out) {
   if (text == nullptr || *text == '\0') return false;
@@ -356,7 +357,7 @@ lioncubResult_t lioncubAlgorithmFromName(const char* name, lioncubAlgorithm_t* a
   }
   return fail(lioncubInvalidArgument,
               "unknown algorithm '%s' (auto, allgather-vote, alltoall-vote, quant2-rs, "
-              "packed-sum, full, mean)",
+              "packed-sum, full, mean, hierarchical-vote)",
               name);
 }
 
@@ -386,7 +387,11 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
     }
     const int P = comm->backend->size();
     const bool ternary = code == lioncubCodeTernary;
-    if (algo == lioncubAlgoAuto) algo = choose_sign_algorithm(P, numel, ternary, tie, comm->link);
+    if (algo == lioncubAlgoAuto) {
+      algo = choose_sign_algorithm(P, numel, ternary, tie, comm->link);
+      // Ranks that share a NIC count their votes together first (every rank asks: collective).
+      if (!ternary && hierarchical_vote_applies(*comm->backend)) algo = lioncubAlgoHierarchicalVote;
+    }
     if (ternary && algo != lioncubAlgoQuant2Rs && algo != lioncubAlgoPackedSum) {
       return fail(lioncubInvalidArgument, "algorithm '%s' takes 1-bit sign codes, not ternary",
                   kNames[algo]);

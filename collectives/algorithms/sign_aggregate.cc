@@ -95,6 +95,7 @@ void sign_aggregate(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats)
   const lioncubMemory_t mem = comm.memory();
   cudaStream_t stream = comm.stream();
   const size_t W = lioncubPackedWords(a.numel);
+  if (a.algo == lioncubAlgoHierarchicalVote) return hierarchical_vote(comm, a, stats);
   if (a.algo == lioncubAlgoPackedSum) {
     if (packed_sum_width(P, a.nonzero != nullptr) != 0) return packed_sum(comm, a, stats);
     // Lanes of 8 bits could overflow: fall back to the all-to-all algorithm for this code.

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "lioncub/lioncub.h"
 
@@ -38,6 +39,8 @@ inline size_t lane_size(Lane t) {
 
 // The scratch slots the algorithms use (contents do not survive from one call to the next).
 enum ScratchSlot { kScratchA = 0, kScratchB = 1, kScratchC = 2, kNumScratch = 3 };
+
+struct HostLayout;  // algorithms/topology.h
 
 class Backend {
  public:
@@ -74,6 +77,9 @@ class Backend {
   virtual void fill(void* dst, int byte, size_t bytes) = 0;
   // At least `bytes` bytes in memory(), 256-byte aligned, kept until the communicator dies.
   virtual void* scratch(int slot, size_t bytes) = 0;
+
+  // Which ranks share a host: filled on first use by host_layout() (algorithms/topology.cc).
+  std::shared_ptr<const HostLayout> host_layout_cache;
 
  protected:
   Traffic traffic_;
