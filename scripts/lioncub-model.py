@@ -287,6 +287,8 @@ def predict(theta, Ps=(64, 256, 1024, 4096), gbps=(10, 25, 100), R=8, n=MODEL_PA
 
 
 def cmd_predict(args):
+    global REAL_ALPHA, REAL_CMSG
+    REAL_ALPHA, REAL_CMSG = args.alpha_us * 1e-6, args.msg_us * 1e-6
     theta = fit(calibration(load_points(args.points)))
     n, R = args.params, args.ranks_per_host
     rows = predict(theta, gbps=args.gbps, Ps=args.P, R=R, n=n, compute_s=args.compute_ms / 1e3)
@@ -440,6 +442,10 @@ def main():
     pr.add_argument("--params", type=int, default=MODEL_PARAMS)
     pr.add_argument("--compute-ms", type=float, default=MODEL_STEP_S * 1e3)
     pr.add_argument("--model", default=MODEL_NAME)
+    pr.add_argument("--alpha-us", type=float, default=REAL_ALPHA * 1e6,
+                    help="fabric latency per dependent step (default %(default)g)")
+    pr.add_argument("--msg-us", type=float, default=REAL_CMSG * 1e6,
+                    help="cost of posting one message (default %(default)g)")
     pr.add_argument("--plot", help="write a PNG here")
     args = ap.parse_args()
     if args.selftest:
