@@ -15,7 +15,8 @@ namespace lioncub::coll {
 namespace {
 
 const char* const kNames[lioncubNumAlgorithms] = {
-    "auto", "allgather-vote", "alltoall-vote", "quant2-rs", "packed-sum", "full", "mean"};
+    "auto", "allgather-vote", "alltoall-vote", "quant2-rs", "packed-sum", "full", "mean",
+    "hierarchical-vote"};
 
 std::string name_of(lioncubAlgorithm_t algo) {
   const char* n = lioncubAlgorithmName(algo);
@@ -100,7 +101,7 @@ lioncubResult_t lioncubAlgorithmFromName(const char* name, lioncubAlgorithm_t* a
     }
     raise(lioncubInvalidArgument, std::string("unknown algorithm '") + name +
                                       "' (auto, allgather-vote, alltoall-vote, quant2-rs, "
-                                      "packed-sum, full, mean)");
+                                      "packed-sum, full, mean, hierarchical-vote)");
   });
 }
 
@@ -128,7 +129,11 @@ lioncubResult_t lioncubSignAggregate(lioncubComm_t comm, lioncubAlgorithm_t algo
     check_numel(numel, "numel");
     const int P = comm->backend->size();
     const bool ternary = code == lioncubCodeTernary;
-    if (algo == lioncubAlgoAuto) algo = choose_sign_algorithm(P, numel, ternary, tie, comm->link);
+    if (algo == lioncubAlgoAuto) {
+      algo = choose_sign_algorithm(P, numel, ternary, tie, comm->link);
+      // Ranks that share a NIC count their votes together first (every rank asks: collective).
+      if (!ternary && hierarchical_vote_applies(*comm->backend)) algo = lioncubAlgoHierarchicalVote;
+    }
     if (ternary && algo != lioncubAlgoQuant2Rs && algo != lioncubAlgoPackedSum) {
       raise(lioncubInvalidArgument, "algorithm '" + name_of(algo) + "' takes 1-bit sign codes, not ternary");
     }

@@ -32,7 +32,8 @@ bool finite_nonneg(float x) { return std::isfinite(x) && x >= 0.0f; }
 
 bool valid_algorithm(lioncubAlgorithm_t a) {
   return a == lioncubAlgoAuto || a == lioncubAlgoAllgatherVote || a == lioncubAlgoAlltoallVote ||
-         a == lioncubAlgoQuant2Rs || a == lioncubAlgoPackedSum || a == lioncubAlgoFull;
+         a == lioncubAlgoQuant2Rs || a == lioncubAlgoPackedSum || a == lioncubAlgoFull ||
+         a == lioncubAlgoHierarchicalVote;
 }
 
 }  // namespace

@@ -8,23 +8,27 @@
 #   scripts/cluster.sh up [options]  |  scripts/cluster.sh down [--prefix P]
 #   scripts/cluster.sh exec I COMMAND...                      # on host I of a cluster that is up
 #
-# Options: --hosts N (default 4), --rate R (line rate per NIC, default 10gbit; tc units),
+# Options: --hosts N (default 4), --ranks-per-host R (default 1: R processes share each host's
+#   namespace and shaped NIC, as the GPUs of a node share its NIC), --rate R (line rate per NIC,
+#   default 10gbit; tc units),
 #   --flow-cap C (per-TCP-flow cap, htb classes hashed on the source port), --prefix P (namespace
 #   prefix, default lc; lets two clusters coexist), --port N (rendezvous port, default 29500),
 #   --delay D / --loss L (need netem: refused with a message on kernels without it).
 #
-# Each COMMAND gets: LIONCUB_RANK=i, LIONCUB_WORLD_SIZE=N, LIONCUB_ROOT=<host 0>:<port>,
+# Each COMMAND gets: LIONCUB_RANK=h*R+l (host h, local rank l), LIONCUB_WORLD_SIZE=N*R,
+# LIONCUB_LOCAL_RANK=l, LIONCUB_ROOT=<host 0>:<port>,
 # LIONCUB_NET_IFNAME=<its NIC>, LIONCUB_HOST_ADDR, LIONCUB_CLUSTER_ADDRS (comma separated),
 # LIONCUB_LINK_RATE (the --rate value), LIONCUB_FLOW_CAP. The exit status is the first non-zero
 # status of the hosts' commands.
 #
 # Without root (or without `ip netns`), `run` falls back to plain loopback, without shaping, and
-# says so.
+# says so; there each rank's host is named by LIONCUB_HOST_ID=host<h> (in namespaces, lioncub
+# tells hosts apart by their network namespace).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/netshape.sh"
 
-hosts=4 rate=10gbit cap="" prefix=lc port=29500 delay="" loss=""
+hosts=4 per_host=1 rate=10gbit cap="" prefix=lc port=29500 delay="" loss=""
 
 usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
@@ -32,6 +36,7 @@ parse() {
   while [[ $# -gt 0 ]]; do
     case $1 in
       --hosts) hosts=$2; shift 2 ;;
+      --ranks-per-host) per_host=$2; shift 2 ;;
       --rate) rate=$2; shift 2 ;;
       --flow-cap) cap=$2; shift 2 ;;
       --prefix) prefix=$2; shift 2 ;;
@@ -62,6 +67,9 @@ up() {
   if ! [[ $hosts =~ ^[0-9]+$ ]] || (( hosts < 1 || hosts > 250 )); then
     echo "cluster.sh: --hosts must be 1..250" >&2; exit 2
   fi
+  if ! [[ $per_host =~ ^[0-9]+$ ]] || (( per_host < 1 || per_host > 64 )); then
+    echo "cluster.sh: --ranks-per-host must be 1..64" >&2; exit 2
+  fi
   if [[ -n $delay || -n $loss ]] && ! lioncub_have_netem; then
     echo "cluster.sh: --delay/--loss need the netem qdisc, which this kernel does not have;" \
          "refusing rather than running an undelayed, lossless cluster. lioncub injects faults in" \
@@ -89,35 +97,39 @@ up() {
       ip netns exec "$ns" tc qdisc add dev "$dev" root netem ${delay:+delay $delay} ${loss:+loss $loss} rate "$rate"
     fi
   done
-  echo "cluster: $hosts hosts $(addr_of 0)..$(addr_of $((hosts - 1))), NIC rate $rate${cap:+, per-flow cap $cap}" >&2
+  echo "cluster: $hosts hosts $(addr_of 0)..$(addr_of $((hosts - 1))), $per_host rank(s) each, NIC rate $rate${cap:+, per-flow cap $cap}" >&2
 }
 
-host_env() {  # host_env I: the environment of host I's command
-  local i=$1 addrs="" j
+host_env() {  # host_env I L: the environment of local rank L's command on host I
+  local i=$1 l=$2 addrs="" j
   for (( j = 0; j < hosts; j++ )); do addrs+="${addrs:+,}$(addr_of "$j")"; done
-  echo "LIONCUB_RANK=$i LIONCUB_WORLD_SIZE=$hosts LIONCUB_ROOT=$(addr_of 0):$port" \
+  echo "LIONCUB_RANK=$(( i * per_host + l )) LIONCUB_WORLD_SIZE=$(( hosts * per_host ))" \
+       "LIONCUB_LOCAL_RANK=$l LIONCUB_ROOT=$(addr_of 0):$port" \
        "LIONCUB_NET_IFNAME=eth$i LIONCUB_HOST_ADDR=$(addr_of "$i") LIONCUB_CLUSTER_ADDRS=$addrs" \
        "LIONCUB_LINK_RATE=$rate LIONCUB_FLOW_CAP=$cap"
 }
 
-run_all() {  # runs cmd on every host (namespaces, or loopback processes), waits for all
-  local i pids=() status=0 rc
+run_all() {  # runs cmd per rank on every host (namespaces, or loopback processes), waits for all
+  local i l pids=() status=0 rc
   for (( i = 0; i < hosts; i++ )); do
-    if (( use_ns )); then
-      # shellcheck disable=SC2046
-      ip netns exec "$(host_ns "$i")" env $(host_env "$i") "${cmd[@]}" &
-    else
-      env LIONCUB_RANK="$i" LIONCUB_WORLD_SIZE="$hosts" LIONCUB_ROOT="127.0.0.1:$port" \
-        LIONCUB_NET_IFNAME=lo LIONCUB_HOST_ADDR=127.0.0.1 LIONCUB_LINK_RATE="" LIONCUB_FLOW_CAP="" \
-        "${cmd[@]}" &
-    fi
-    pids+=($!)
+    for (( l = 0; l < per_host; l++ )); do
+      if (( use_ns )); then
+        # shellcheck disable=SC2046
+        ip netns exec "$(host_ns "$i")" env $(host_env "$i" "$l") "${cmd[@]}" &
+      else
+        env LIONCUB_RANK="$(( i * per_host + l ))" LIONCUB_WORLD_SIZE="$(( hosts * per_host ))" \
+          LIONCUB_LOCAL_RANK="$l" LIONCUB_HOST_ID="host$i" LIONCUB_ROOT="127.0.0.1:$port" \
+          LIONCUB_NET_IFNAME=lo LIONCUB_HOST_ADDR=127.0.0.1 LIONCUB_LINK_RATE="" LIONCUB_FLOW_CAP="" \
+          "${cmd[@]}" &
+      fi
+      pids+=($!)
+    done
   done
   for i in "${!pids[@]}"; do
     rc=0
     wait "${pids[$i]}" || rc=$?
     if (( rc != 0 )); then
-      echo "cluster: host $i exited with status $rc" >&2
+      echo "cluster: rank $i exited with status $rc" >&2
       (( status == 0 )) && status=$rc
     fi
   done

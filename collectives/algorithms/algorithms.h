@@ -76,6 +76,19 @@ int packed_sum_width(int P, bool ternary);
 // packed-sum (packed_sum.cc); needs packed_sum_width(P, ternary) != 0.
 void packed_sum(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats);
 
+// Every element of a plane of numel elements set to 1, pad bits 0 (shards.cc).
+void fill_ones(Backend& comm, uint32_t* plane, size_t numel);
+
+// hierarchical-vote (hierarchical_vote.cc): 1-bit codes on a host communicator whose ranks share
+// hosts; equal to alltoall-vote's result bit for bit. Hosts with unequal rank counts run
+// alltoall-vote (and say so in stats->algorithm).
+void hierarchical_vote(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats);
+// Whether auto should pick it: a host communicator with more than one host and more than one rank
+// on each (the same number on each). Collective on the communicator's first call.
+bool hierarchical_vote_applies(Backend& comm);
+// Bytes this thread's last hierarchical_vote sent to ranks on other hosts (the NIC's share).
+uint64_t last_cross_host_bytes();
+
 // Float allreduce (full / mean): sum or average of count fp32 values (float_allreduce.cc).
 void float_allreduce(Backend& comm, lioncubAlgorithm_t algo, const float* send, float* recv,
                      size_t count, bool average, lioncubCollStats_t* stats);

@@ -29,6 +29,7 @@ void sign_aggregate(Backend& comm, const SignArgs& a, lioncubCollStats_t* stats)
     case lioncubAlgoAllgatherVote: return allgather_vote(comm, a, stats);
     case lioncubAlgoAlltoallVote: return alltoall_vote(comm, a, stats);
     case lioncubAlgoQuant2Rs: return quant2_rs(comm, a, stats);
+    case lioncubAlgoHierarchicalVote: return hierarchical_vote(comm, a, stats);
     case lioncubAlgoPackedSum: {
       const bool ternary = a.nonzero != nullptr;
       if (packed_sum_width(comm.size(), ternary) != 0) return packed_sum(comm, a, stats);

@@ -9,6 +9,15 @@
 namespace lioncub::coll {
 namespace {
 
+
+// Elements of a shard of words [lo, hi) (pad bits beyond numel excluded).
+size_t shard_numel(size_t numel, size_t lo, size_t hi) {
+  if (hi <= lo) return 0;
+  return std::min(numel, hi * 32) - lo * 32;
+}
+
+}  // namespace
+
 // Every element of a plane of numel elements set to 1, pad bits 0, with byte fills only (the
 // last word's mask (1 << k) - 1 is 0xff bytes, one partial byte, then zero bytes).
 void fill_ones(Backend& comm, uint32_t* plane, size_t numel) {
@@ -22,14 +31,6 @@ void fill_ones(Backend& comm, uint32_t* plane, size_t numel) {
     comm.fill(b + full + 1, 0, total - full - 1);
   }
 }
-
-// Elements of a shard of words [lo, hi) (pad bits beyond numel excluded).
-size_t shard_numel(size_t numel, size_t lo, size_t hi) {
-  if (hi <= lo) return 0;
-  return std::min(numel, hi * 32) - lo * 32;
-}
-
-}  // namespace
 
 Shards exchange_shards(Backend& comm, const SignArgs& a, size_t in_planes, const uint32_t* send,
                        double t_start) {

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -43,6 +44,8 @@ inline size_t lane_size(Lane t) {
 
 // The scratch slots the algorithms use (contents do not survive from one call to the next).
 enum ScratchSlot { kScratchA = 0, kScratchB = 1, kScratchC = 2, kNumScratch = 3 };
+
+struct HostLayout;  // algorithms/topology.h
 
 class Backend {
  public:
@@ -101,6 +104,9 @@ class Backend {
   virtual void event_record(void* /*event*/, cudaStream_t) {}
   virtual void stream_wait(cudaStream_t, void* /*event*/) {}
   virtual void event_sync(void* /*event*/) {}
+
+  // Which ranks share a host: filled on first use by host_layout() (algorithms/topology.cc).
+  std::shared_ptr<const HostLayout> host_layout_cache;
 
  protected:
   Traffic traffic_;

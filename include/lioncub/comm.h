@@ -51,7 +51,9 @@ typedef enum LIONCUB_ENUM_INT {
   lioncubAlgoPackedSum = 4,     /* "packed-sum": integer sum-allreduce of w-bit lanes */
   lioncubAlgoFull = 5,          /* "full": fp32 ring allreduce */
   lioncubAlgoMean = 6,          /* "mean": fp32 ring allreduce-average */
-  lioncubNumAlgorithms = 7
+  lioncubAlgoHierarchicalVote = 7, /* "hierarchical-vote": ranks of a host count their 1-bit
+                                    * codes together, only the counts cross the NIC */
+  lioncubNumAlgorithms = 8
 } lioncubAlgorithm_t;
 
 /* "allgather-vote", ...; NULL for an unknown value. */
@@ -77,7 +79,11 @@ typedef struct {
  * packed-sum takes either code: each element becomes a w-bit lane (w = 2, 4 or 8 by nranks),
  * summed as integers by a ring allreduce; where 8-bit lanes could overflow (nranks > 255, or
  * > 127 for ternary) it runs alltoall-vote / quant2-rs instead and says so in stats->algorithm.
- * auto: the candidate with the fewest seconds in a link model (messages x latency + bytes /
+ * hierarchical-vote takes sign codes on a host communicator: ranks on the same host (the launcher's
+ * LIONCUB_HOST_ID, else hostname and network namespace) count their codes together and only the
+ * counts cross the NIC; the result equals alltoall-vote's bit for bit.
+ * auto: hierarchical-vote for sign codes when several hosts have several ranks each (host
+ * communicators); otherwise the candidate with the fewest seconds in a link model (messages x latency + bytes /
  * rate; LIONCUB_LINK_RATE, else the plugin's reported speed, and LIONCUB_LINK_LATENCY_US) among
  * allgather-vote, alltoall-vote and packed-sum for sign codes, quant2-rs and packed-sum for
  * ternary; see docs/collectives.md.

@@ -21,7 +21,8 @@ MEM_HOST, MEM_DEVICE = 0, 1
 CODE_SIGN, CODE_TERNARY = 0, 1
 TIE_ZERO, TIE_ALTERNATE = 0, 1
 SYNC_NEVER, SYNC_EVERY, SYNC_EXPONENTIAL = 0, 1, 2
-ALGORITHMS = ("auto", "allgather-vote", "alltoall-vote", "quant2-rs", "packed-sum", "full", "mean")
+ALGORITHMS = ("auto", "allgather-vote", "alltoall-vote", "quant2-rs", "packed-sum", "full", "mean",
+              "hierarchical-vote")
 
 
 class LionConfig(ctypes.Structure):

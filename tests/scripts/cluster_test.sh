@@ -33,6 +33,17 @@ out=$(scripts/cluster.sh run --prefix "$prefix" --hosts 2 --rate 1gbit --flow-ca
 echo "$out"
 check_rates 100 "$out"
 
+# Several ranks per host: ranks h*R+l share host h's namespace (and NIC), world size H*R.
+out=$(scripts/cluster.sh run --prefix "$prefix" --hosts 2 --ranks-per-host 3 -- \
+  sh -c 'echo "rank $LIONCUB_RANK of $LIONCUB_WORLD_SIZE local $LIONCUB_LOCAL_RANK ns $(readlink /proc/self/ns/net)"' 2>&1) \
+  || fail "ranks-per-host run: $out"
+echo "$out"
+[[ $(grep -c "of 6 local" <<<"$out") -eq 6 ]] || fail "want 6 ranks of 6: $out"
+for r in 0 1 2 3 4 5; do grep -q "^rank $r of 6 local $((r % 3)) " <<<"$out" || fail "rank $r missing or wrong local rank: $out"; done
+ns_of() { grep "^rank $1 of" <<<"$out" | awk '{print $NF}'; }
+[[ $(ns_of 0) == "$(ns_of 2)" && $(ns_of 3) == "$(ns_of 5)" && $(ns_of 0) != "$(ns_of 3)" ]] \
+  || fail "ranks of a host must share its namespace, hosts must differ: $out"
+
 # Interrupted mid-run: the trap removes everything.
 scripts/cluster.sh run --prefix "$prefix" --hosts 2 -- sleep 30 &
 pid=$!
