@@ -4,13 +4,17 @@ add_library(lioncub SHARED $<TARGET_OBJECTS:lioncub_objects> ${LIONCUB_CPU_OBJEC
 add_library(lioncub_static STATIC $<TARGET_OBJECTS:lioncub_objects> ${LIONCUB_CPU_OBJECTS})
 foreach(t lioncub lioncub_static)
   target_include_directories(${t} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)
-  target_link_libraries(${t} PUBLIC Threads::Threads OpenSSL::Crypto)  # rendezvous/crypto.cc
+  target_link_libraries(${t} PUBLIC Threads::Threads)
   if(LIONCUB_HAVE_CUDA)
     target_link_libraries(${t} PUBLIC CUDA::cudart_static)  # loads the driver at run time
     target_compile_definitions(${t} PUBLIC LIONCUB_HAVE_CUDA=1)
   endif()
 endforeach()
 target_include_directories(lioncub_static PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
+# rendezvous/crypto.cc: the store's secret. Private to the shared library (its users need not link
+# libcrypto themselves); the static libraries pass it on.
+target_link_libraries(lioncub PRIVATE OpenSSL::Crypto)
+target_link_libraries(lioncub_static PUBLIC OpenSSL::Crypto)
 # Next to the net plugin (build/lib), where the library looks for it first.
 set_target_properties(lioncub PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
                                          LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)

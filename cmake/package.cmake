@@ -99,7 +99,7 @@ set(LIONCUB_PC_LIBS_PRIVATE "-lstdc++ -lm -lpthread")
 foreach(_l IN LISTS CMAKE_DL_LIBS)
   string(APPEND LIONCUB_PC_LIBS_PRIVATE " -l${_l}")
 endforeach()
-list(FILTER _lioncub_all_links INCLUDE REGEX "^(CUDA|NCCL)::")
+list(FILTER _lioncub_all_links INCLUDE REGEX "^(CUDA|NCCL|OpenSSL)::")
 list(REMOVE_DUPLICATES _lioncub_all_links)
 if(_lioncub_all_links MATCHES "CUDA::")
   string(APPEND LIONCUB_CONFIG_DEPENDENCIES
@@ -107,6 +107,13 @@ if(_lioncub_all_links MATCHES "CUDA::")
     "if(NOT CUDAToolkit_FOUND)\n"
     "  message(STATUS \"lioncub: no CUDA toolkit found; the lioncub targets that link the CUDA \"\n"
     "                 \"runtime need it\")\n"
+    "endif()\n")
+endif()
+if(_lioncub_all_links MATCHES "OpenSSL::")
+  string(APPEND LIONCUB_CONFIG_DEPENDENCIES
+    "find_package(OpenSSL QUIET COMPONENTS Crypto)\n"
+    "if(NOT OpenSSL_FOUND)\n"
+    "  message(STATUS \"lioncub: no OpenSSL found; lioncub::lioncub_static needs its libcrypto\")\n"
     "endif()\n")
 endif()
 if(_lioncub_all_links MATCHES "NCCL::")
@@ -125,6 +132,8 @@ foreach(_l IN LISTS _lioncub_all_links)
     if(CMAKE_MATCH_1 MATCHES "_static$")
       string(APPEND LIONCUB_PC_LIBS_PRIVATE " -lrt")
     endif()
+  elseif(_l MATCHES "^OpenSSL::")
+    string(APPEND LIONCUB_PC_LIBS_PRIVATE " -lcrypto")
   elseif(_l STREQUAL "NCCL::nccl")
     get_filename_component(_nccl_dir "${NCCL_LIBRARY}" DIRECTORY)
     string(APPEND LIONCUB_PC_LIBS_PRIVATE " -L${_nccl_dir} -lnccl")
