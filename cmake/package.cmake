@@ -76,7 +76,7 @@ endif()
 
 # --- Targets and headers ---------------------------------------------------------------------
 # The plugin joins the export set in plugin/CMakeLists.txt. liblioncub.so needs no RPATH: it
-# finds the plugin next to itself (collectives/api.cc, dladdr).
+# finds the plugin next to itself (collectives/comm_api.cc, dladdr).
 install(TARGETS lioncub lioncub_archive EXPORT lioncubTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

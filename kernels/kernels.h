@@ -1,4 +1,4 @@
-// Internal interface between the C API (api.cc, which validates) and the CPU and CUDA kernels
+// Internal interface between the kernels' C API (kernels/api.cc, which validates) and the CPU and CUDA kernels
 // (which trust their arguments).
 #pragma once
 

@@ -91,7 +91,7 @@ def schedule(algo, P, R, n, tie_zero=True):
     out = 2 if tie_zero and P % 2 == 0 else 1  # result planes: nonzero too when ties give 0
     cross = 1.0 if H > 1 else 0.0
     if algo == "packed-sum" and lane_width(P) == 0:
-        algo = "alltoall-vote"  # what lioncub runs instead (sign_aggregate.cc)
+        algo = "alltoall-vote"  # what lioncub runs instead (collectives/algorithms/dispatch.cc)
     if algo in ("full", "packed-sum"):
         # Ring reduce-scatter + ring allgather: 2(P-1) dependent steps of one message; ring order
         # crosses each host boundary once per step, so one rank per host feeds the NIC.

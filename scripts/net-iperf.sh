@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # iperf3 on an emulated link (scripts/netns-pair.sh), then, in the same run and on the same
 # link, lioncub-net-perf with the iperf3 result as the reference rate, so its "ratio" column is
-# lioncub / iperf3 (DESIGN.md, "Measuring").
+# lioncub / iperf3 (docs/perf.md, "Transport").
 #
 #   scripts/net-iperf.sh [--rate 10gbit] [--flow-cap 2500mbit] [--streams 1] [--seconds 10]
 #                        [--perf build/bench/net/lioncub-net-perf] [--perf-args "--sizes 64M"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Two emulated hosts on this machine (see DESIGN.md, "Ethernet emulation"): network namespaces
+# Two emulated hosts on this machine (see scripts/cluster.sh): network namespaces
 # $NS_A and $NS_B joined by a veth pair, addresses 198.18.0.1 (A) and 198.18.0.2 (B) from the
 # benchmarking range, each side's egress shaped to a line rate with tbf, or with htb and a
 # per-flow cap (16 classes, ceil = cap, chosen by a u32 hash of the TCP source port's low 4

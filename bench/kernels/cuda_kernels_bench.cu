@@ -6,7 +6,7 @@
 // Rows: encode (sign; sign with a bf16 gradient; ternary alpha > 0, one thread block per ternary
 // block; ternary alpha = 0, the word kernel), apply (planes, counts), vote and re-encode at P = 8.
 //
-// Targets on an H100/H200 (issue 2): encode and apply >= 0.85 of copy bandwidth at 2^28
+// Targets on an H100/H200: encode and apply >= 0.85 of copy bandwidth at 2^28
 // elements, vote P = 8 >= 0.8. Prints a table; exits 0 with a message when there is no GPU.
 #include <cuda_runtime.h>
 

@@ -1,5 +1,5 @@
 // The one place where lioncub's tools decide whether a launcher started this process. It looks
-// for the same variables as lioncubCommInitFromEnv (collectives/api.cc): LIONCUB_RANK /
+// for the same variables as lioncubCommInitFromEnv (collectives/comm_api.cc): LIONCUB_RANK /
 // LIONCUB_WORLD_SIZE (scripts/cluster.sh), torchrun's RANK / WORLD_SIZE, Open MPI's
 // OMPI_COMM_WORLD_RANK / OMPI_COMM_WORLD_SIZE. When the library exports its own launcher
 // detection, this header becomes a call to it and nothing else in bench/ changes.

@@ -1,4 +1,4 @@
-# NIC shaping for lioncub's emulated hosts (see DESIGN.md, "Ethernet emulation"). Sourced by
+# NIC shaping for lioncub's emulated hosts (see docs/perf.md and scripts/cluster.sh). Sourced by
 # scripts/cluster.sh. This kernel has tbf, htb, pfifo and u32, not netem or fq.
 #
 # lioncub_shape NS DEV RATE [CAP]

@@ -130,7 +130,7 @@ hidden() {
   if echo "$needs" | grep -E 'lib(cudart|nccl|cuda)\.so' >/dev/null; then
     echo "SKIP: this liblioncub.so links the CUDA runtime or NCCL dynamically (see above), so it"
     echo "      cannot load without them. Expected to pass once the CUDA runtime is linked"
-    echo "      statically and NCCL is loaded with dlopen at run time (issue 14)."
+    echo "      statically and NCCL is loaded with dlopen at run time."
     exit 77
   fi
   if echo "$needs" | grep -E 'not found|cannot open' >/dev/null; then

@@ -1,4 +1,4 @@
-// Two emulated hosts (see DESIGN.md, "Ethernet emulation"): network namespaces joined by a veth
+// Two emulated hosts (as scripts/cluster.sh builds them): network namespaces joined by a veth
 // pair with addresses from 198.18.0.0/15. Each forked child enters one namespace, so the
 // plugin there sees only that host's interfaces. Needs root and `ip netns`; skips otherwise.
 // The namespaces are created per test and always removed.
