@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/settings.h"
+
 namespace lioncub::perf {
 
 // What a row of the table measures. `size` is always the bytes of the fp32 gradient the call
@@ -77,26 +79,7 @@ inline double link_efficiency(double wire_bytes, double link_bytes_per_s, double
 // A rate in tc's units, in bytes per second: "1gbit", "100mbit", "2500kbit", "10gbit", "800bit"
 // (bits/s; a bare number is bits/s too), "125mbps" (tc's bps = bytes/s), k/m/g/t decimal and
 // ki/mi/gi binary prefixes. nullopt when it does not parse or is not positive.
-inline std::optional<double> parse_rate(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || !(value > 0)) return std::nullopt;
-  std::string unit(end);
-  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  double scale = 1;
-  std::size_t i = 0;
-  if (i < unit.size() && std::string("kmgt").find(unit[i]) != std::string::npos) {
-    const int power = static_cast<int>(std::string("kmgt").find(unit[i])) + 1;
-    const bool binary = i + 1 < unit.size() && unit[i + 1] == 'i';
-    for (int p = 0; p < power; ++p) scale *= binary ? 1024.0 : 1000.0;
-    i += binary ? 2 : 1;
-  }
-  const std::string rest = unit.substr(i);
-  if (rest.empty() || rest == "bit") return value * scale / 8.0;
-  if (rest == "bps") return value * scale;
-  return std::nullopt;
-}
+using ::lioncub::parse_rate;  // tc units ("1gbit", "2500mbit"): the library's settings parser
 
 // Sizes as nccl-tests' -b / -e take them: "1024", "4K", "16M", "1G" (binary multiples).
 inline std::optional<std::uint64_t> parse_size(const std::string& text) {
