@@ -35,24 +35,30 @@ entries = [e for e in json.load(open(sys.argv[1]))
            if "/kernels/cuda/" in e["file"] and e["file"].endswith(".cu")]
 if not entries:
     sys.exit("ptx_check: no kernel sources in compile_commands.json")
+import re
 for e in entries:
     args = shlex.split(e["command"])
-    out = os.path.join(sys.argv[2], os.path.basename(e["file"])[:-3] + ".ptx")
+    # nvcc emits PTX for one architecture at a time: drop the build's architecture flags and
+    # run once per virtual architecture it names (compute_NN).
+    archs = sorted(set(re.findall(r"compute_(\d+)", e["command"]))) or ["80"]
     cmd, skip = [], False
     for a in args:
         if skip:
             skip = False
             continue
-        if a in ("-o", "-MF", "-MT"):
+        if a in ("-o", "-MF", "-MT", "-gencode", "-arch", "--gpu-architecture"):
             skip = True
             continue
-        if a == "-MD" or a == "-c":
+        if a == "-MD" or a == "-c" or a.startswith(("--generate-code", "-gencode=", "-arch=",
+                                                     "--gpu-architecture=")):
             continue
         cmd.append(a)
-    cmd += ["-ptx", "-o", out]
-    r = subprocess.run(cmd, cwd=e["directory"], capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit("ptx_check: nvcc -ptx failed on %s:\n%s" % (e["file"], r.stderr))
+    for arch in archs:
+        out = os.path.join(sys.argv[2], os.path.basename(e["file"])[:-3] + "_sm" + arch + ".ptx")
+        r = subprocess.run(cmd + ["-arch=compute_" + arch, "-ptx", "-o", out], cwd=e["directory"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit("ptx_check: nvcc -ptx failed on %s (compute_%s):\n%s" % (e["file"], arch, r.stderr))
 PY
 fi
 status=0

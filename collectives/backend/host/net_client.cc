@@ -1,5 +1,7 @@
 #include "collectives/backend/host/net_client.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <sys/resource.h>
@@ -42,8 +44,10 @@ std::string fd_pressure_note() {
   rlimit lim{};
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return "";
   const int n = open_fds();
-  // A failing call may have released what it opened: count "near the limit" as at it.
-  if (n < 0 || static_cast<rlim_t>(n) + 16 < lim.rlim_cur) return "";
+  // A failing call may have released what it opened, and the plugin's listener drops waiting
+  // strangers when it runs out: count "near the limit" (within 32, or an eighth of it) as at it.
+  const rlim_t margin = std::max<rlim_t>(32, lim.rlim_cur / 8);
+  if (n < 0 || static_cast<rlim_t>(n) + margin < lim.rlim_cur) return "";
   return " (too many open files: " + std::to_string(n) + " of " + std::to_string(lim.rlim_cur) +
          " descriptors in use; raise the limit with ulimit -n)";
 }
@@ -97,10 +101,17 @@ NetClient::~NetClient() {
 }
 
 void NetClient::check(int rc, const char* call, const std::string& context) {
+  const int err = errno;  // what the plugin's last system call left: EMFILE says why
   if (rc == abi::ncclSuccess) return;
   std::string msg = context.empty() ? std::string() : context + ": ";
   msg += std::string("net plugin ") + call + " failed (ncclResult " + std::to_string(rc) + ")";
-  if (rc == abi::ncclSystemError) msg += fd_pressure_note();
+  if (rc == abi::ncclSystemError) {
+    std::string note = fd_pressure_note();
+    if (note.empty() && (err == EMFILE || err == ENFILE)) {
+      note = " (too many open files; raise the limit with ulimit -n)";
+    }
+    msg += note;
+  }
   raise(from_nccl(rc), msg);
 }
 
