@@ -160,6 +160,11 @@ TEST(Robustness, FailedInitLeavesNoDescriptorsOrThreads) {
 // Init raises the soft descriptor limit to the hard one (a host communicator holds several
 // sockets per peer); where the hard limit is too low, the error says so and names a rank.
 TEST(Robustness, DescriptorLimit) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizer runtimes open files of their own (UBSan's type checks read /proc/self/maps),
+  // and fail with false reports when the process has no descriptor left.
+  GTEST_SKIP() << "runs without the sanitizers: their runtimes need descriptors of their own";
+#endif
   std::string rdv = loopback(free_port());
   auto errors = run_all(2, [&](int rank) -> std::string {
     rlimit lim{};

@@ -73,7 +73,7 @@ void strangers(Pipe& handles, Pipe& done) {
       CHILD_REQUIRE(fd >= 0);
       CHILD_REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(sockaddr_in)) == 0);
       const Kind kind = static_cast<Kind>(i % kKinds);
-      uint8_t buf[256];
+      uint8_t buf[net::kHelloSize + 256];  // random junk: the hello size and up to 200 more
       size_t n = 0;
       if (kind == kRandom) {
         n = net::kHelloSize + rng() % 200;
